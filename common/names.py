@@ -1,0 +1,24 @@
+"""The names every component agrees on: Kafka topics and Delta tables (see ARCHITECTURE.md)."""
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    GIT_PUSH = "codemill.git.push"
+    FEEDBACK = "codemill.feedback"
+    EXAMPLES = "codemill.examples"
+    DRIFT_ALERTS = "codemill.drift.alerts"
+    MODELS = "codemill.models"
+
+
+class Table(StrEnum):
+    COMMITS = "commits"
+    COMPLETION = "completion"
+    REFACTORING = "refactoring"
+    NAMING = "naming"
+    ARCHITECTURE = "architecture"
+    ERROR_FIX = "error_fix"
+    FEEDBACK = "feedback"
+    REJECTS = "rejects"
+    MODELS = "models"
+    DRIFT_REPORTS = "drift_reports"

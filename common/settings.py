@@ -1,0 +1,133 @@
+"""The one settings object, read once at the edge (CLI, worker start) and passed down.
+
+Environment variables use the ``CODEMILL_`` prefix; a section's fields are reached with one
+underscore (``CODEMILL_KAFKA_BOOTSTRAP`` is ``kafka.bootstrap``). A ``codemill.toml`` in the
+working directory may set the same keys, as ``[kafka] bootstrap = "…"`` or flat
+``kafka_bootstrap = "…"``; the environment wins over the file.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KafkaSettings(Section):
+    bootstrap: str = Field("", description="bootstrap servers; empty starts the embedded broker")
+    partitions: int = Field(4, ge=1, description="partitions of each topic codemill creates")
+    replication: int = Field(1, ge=1, description="replication factor of the topics it creates")
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+
+    def client_config(self) -> dict[str, str]:
+        """librdkafka settings for this cluster (bootstrap plus security)."""
+        config = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        if self.sasl_mechanism:
+            config["sasl.mechanism"] = self.sasl_mechanism
+            config["sasl.username"] = self.sasl_username
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        return config
+
+
+class LakeSettings(Section):
+    uri: str = Field("", description="Delta root; empty means $CODEMILL_HOME/lake; s3://… in prod")
+    storage_options: dict[str, str] = Field(default_factory=dict)
+    batch_size: int = Field(5000, ge=1, description="sink micro-batch: at most this many records")
+    batch_seconds: float = Field(0.5, gt=0, description="sink micro-batch: at most this long")
+    compact_every_seconds: float = Field(600, gt=0, description="how often the sink compacts")
+
+
+class WebhookSettings(Section):
+    secret: SecretStr | None = Field(None, description="GitHub HMAC secret / GitLab token")
+    host: str = "0.0.0.0"
+    port: int = 8080
+    max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    delivery_cache: int = Field(10_000, ge=0, description="delivery ids remembered for dedup")
+
+
+class GitSettings(Section):
+    token: SecretStr | None = Field(None, description="token for https remotes")
+    username: str = "x-access-token"
+    max_file_bytes: int = Field(512 * 1024, ge=1)
+
+
+class IngestSettings(Section):
+    commits_per_event: int = Field(50, ge=1, description="backfill: commits in one push event")
+    context_lines: int = Field(30, ge=0, description="lines before a symbol kept as its context")
+
+
+class WorkerSettings(Section):
+    port: int = Field(6066, description="Faust worker web port (metrics, health)")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CODEMILL_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        toml_file="codemill.toml",
+        extra="forbid",
+    )
+
+    home: Path = Path(".codemill")
+    allow_unsigned: bool = False
+    api_keys: str = ""
+    base_model: str = "smollm2"
+    ray_address: str = ""
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    git: GitSettings = Field(default_factory=GitSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FlatTomlSource(settings_cls))
+
+    @property
+    def lake_uri(self) -> str:
+        return self.lake.uri or str((self.home / "lake").resolve())
+
+    def table_uri(self, table: str) -> str:
+        return f"{self.lake_uri.rstrip('/')}/{table}"
+
+    @property
+    def mirrors_dir(self) -> Path:
+        return self.home / "mirrors"
+
+
+class _FlatTomlSource(TomlConfigSettingsSource):
+    """``codemill.toml``, where ``kafka_bootstrap = …`` means ``[kafka] bootstrap = …``."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = dict(super().__call__())
+        sections = {
+            name
+            for name, info in Settings.model_fields.items()
+            if isinstance(info.annotation, type) and issubclass(info.annotation, Section)
+        }
+        for key in list(data):
+            head, _, rest = key.partition("_")
+            if key not in Settings.model_fields and head in sections and rest:
+                data.setdefault(head, {})[rest] = data.pop(key)
+        return data
