@@ -70,6 +70,9 @@ class IngestSettings(Section):
 
 class WorkerSettings(Section):
     port: int = Field(6066, description="Faust worker web port (metrics, health)")
+    session_timeout: float = Field(
+        15.0, gt=0, description="seconds before a dead worker's partitions move to another"
+    )
 
 
 class Settings(BaseSettings):

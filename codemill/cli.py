@@ -1,0 +1,219 @@
+"""The ``codemill`` command line: each command parses, calls one function, and prints."""
+
+import asyncio
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import pygit2
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from codemill import report
+from common.errors import CodemillError
+from common.settings import Settings
+from infra.stack import local_stack, running_bootstrap
+from streams.backfill import BackfillPlan, plan_backfill, progress, publish
+from streams.kafka import AsyncProducer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=True)
+Format = Annotated[str, typer.Option("--format", help="text or json")]
+
+
+def _emit(data: dict[str, Any], fmt: str, title: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(data, default=str))
+        return
+    table = RichTable(title=title, show_header=False)
+    for key, value in data.items():
+        table.add_row(
+            key, json.dumps(value, default=str) if isinstance(value, dict) else str(value)
+        )
+    Console().print(table)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(1)
+
+
+def _own_repository() -> str:
+    found = pygit2.discover_repository(str(Path.cwd()))
+    if found is None:
+        raise CodemillError("the working directory is not in a git repository: pass --repo")
+    return str(Path(found).parent if Path(found).name == ".git" else Path(found))
+
+
+def _ingest(settings: Settings, plan: BackfillPlan, fmt: str, timeout: float) -> dict[str, Any]:
+    """Publish a backfill plan and wait until the ledger has every commit; returns figures."""
+    started = time.perf_counter()
+    producer = AsyncProducer(settings.kafka.client_config())
+    try:
+        events = asyncio.run(publish(settings, producer, plan))
+    finally:
+        producer.close()
+    shas = [c.sha for c in plan.pending]
+    state = progress(settings, plan.repo, shas)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=fmt == "json",
+    ) as bar:
+        commits = bar.add_task("commits", total=len(shas))
+        examples = bar.add_task("examples", total=None)
+        deadline = time.monotonic() + timeout
+        while state.done + state.failed < len(shas):
+            if time.monotonic() > deadline:
+                raise CodemillError(
+                    f"backfill of {plan.repo} did not finish within {timeout:.0f}s "
+                    f"({state.done}/{len(shas)} commits): see {settings.home / 'logs'}"
+                )
+            time.sleep(0.25)
+            state = progress(settings, plan.repo, shas)
+            bar.update(commits, completed=state.done + state.failed)
+            bar.update(examples, completed=state.examples)
+    seconds = time.perf_counter() - started
+    return {
+        "repository": plan.repo,
+        "commits_in_history": len(plan.commits),
+        "commits_ingested": state.done,
+        "commits_failed": state.failed,
+        "push_events": events,
+        "examples": state.examples,
+        "rejects": state.rejects,
+        "seconds": round(seconds, 2),
+        "examples_per_second": round(state.examples / seconds, 1) if seconds else 0.0,
+    }
+
+
+@app.command()
+def demo(
+    repo: Annotated[
+        str | None, typer.Option(help="repository path or URL (default: this one)")
+    ] = None,
+    max_commits: Annotated[int | None, typer.Option(help="only the most recent N commits")] = None,
+    fmt: Format = "text",
+) -> None:
+    """Start the embedded stack, ingest a repository's history, print what landed, and exit."""
+    try:
+        settings = Settings()
+        source = repo or _own_repository()
+        console.print(f"codemill demo: ingesting [bold]{source}[/bold]")
+        with local_stack(settings) as stack:
+            console.print(
+                f"stack up: broker {stack.settings.kafka.bootstrap}, lake {settings.lake_uri}"
+            )
+            plan = plan_backfill(stack.settings, source, max_commits=max_commits)
+            figures = _ingest(stack.settings, plan, fmt, timeout=3600)
+        figures["tables"] = report.table_counts(settings)
+        figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
+        figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
+    except CodemillError as exc:
+        _fail(exc)
+    _emit(figures, fmt, "codemill demo")
+
+
+@app.command()
+def up() -> None:
+    """Run the whole local stack (broker, worker, webhook receiver on :8080) until interrupted."""
+    from aiohttp import web
+
+    from streams.receiver import create_receiver
+
+    try:
+        settings = Settings()
+        with local_stack(settings) as stack:
+            if stack.broker is not None:
+                console.print(
+                    f"embedded broker at {stack.broker.bootstrap} (its log is in memory: on "
+                    "restart, pushes not yet ingested are re-derived from the commits ledger)"
+                )
+            if stack.replayed:
+                console.print(f"replayed {stack.replayed} push events owed by the ledger")
+            hook = stack.settings.webhook
+            console.print(
+                f"webhooks: http://{hook.host}:{hook.port}/webhooks/{{github,gitlab,generic}}; "
+                f"lake: {settings.lake_uri}; Ctrl-C stops"
+            )
+            producer = AsyncProducer(stack.settings.kafka.client_config())
+            try:
+                web.run_app(
+                    create_receiver(stack.settings, producer),
+                    host=hook.host,
+                    port=hook.port,
+                    print=None,
+                )
+            finally:
+                producer.close()
+    except CodemillError as exc:
+        _fail(exc)
+
+
+@app.command()
+def backfill(
+    repo: Annotated[str, typer.Argument(help="local path or URL of a git repository")],
+    branch: Annotated[str | None, typer.Option(help="branch (default: HEAD)")] = None,
+    since: Annotated[datetime | None, typer.Option(help="only commits from this date")] = None,
+    max_commits: Annotated[int | None, typer.Option(help="only the most recent N commits")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="repository name (default: from the URL)")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for ingestion")] = 3600,
+    fmt: Format = "text",
+) -> None:
+    """Replay a repository's history as push events and wait until it is in Delta."""
+    try:
+        settings = Settings()
+        if since is not None and since.tzinfo is None:
+            since = since.astimezone()
+        bootstrap = settings.kafka.bootstrap or running_bootstrap(settings)
+        if bootstrap:
+            live = settings.model_copy(
+                update={"kafka": settings.kafka.model_copy(update={"bootstrap": bootstrap})}
+            )
+            plan = plan_backfill(live, repo, branch, since, max_commits, name)
+            figures = _ingest(live, plan, fmt, timeout)
+        else:
+            with local_stack(settings) as stack:
+                plan = plan_backfill(stack.settings, repo, branch, since, max_commits, name)
+                figures = _ingest(stack.settings, plan, fmt, timeout)
+    except CodemillError as exc:
+        _fail(exc)
+    _emit(figures, fmt, "codemill backfill")
+
+
+@app.command()
+def status(fmt: Format = "text") -> None:
+    """Stack state, ledger and table counts."""
+    settings = Settings()
+    data: dict[str, Any] = {
+        "stack": running_bootstrap(settings) or "not running",
+        "lake": settings.lake_uri,
+        "tables": report.table_counts(settings),
+        **report.ledger_summary(settings),
+    }
+    _emit(data, fmt, "codemill status")
+
+
+@app.command()
+def datasets(fmt: Format = "text") -> None:
+    """Row counts of every dataset table and rejects by reason."""
+    settings = Settings()
+    data = {"tables": report.table_counts(settings), "rejects": report.reject_reasons(settings)}
+    _emit(data, fmt, "codemill datasets")
+
+
+@app.command(hidden=True)
+def worker() -> None:
+    """Run one Faust worker (for cluster deployments; needs CODEMILL_KAFKA_BOOTSTRAP)."""
+    from streams.worker import main
+
+    main()

@@ -1,0 +1,76 @@
+"""Delta Lake read/write helpers shared by every writer and reader of the tables.
+
+Writes are appends carrying Delta app transactions, so a writer can record how far it got (its
+Kafka offsets) in the same atomic commit as the rows, and skip anything at or below that on replay.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+from pydantic import BaseModel
+
+from common.schema import arrow_schema, to_arrow
+
+
+def open_table(uri: str, storage_options: Mapping[str, str] | None = None) -> DeltaTable | None:
+    """The table at ``uri``, or None where none has been written yet."""
+    try:
+        return DeltaTable(uri, storage_options=dict(storage_options or {}))
+    except TableNotFoundError:
+        return None
+
+
+def append_rows(
+    uri: str,
+    model: type[BaseModel],
+    rows: Sequence[dict[str, Any]],
+    storage_options: Mapping[str, str] | None = None,
+    app_transactions: Mapping[str, int] | None = None,
+) -> None:
+    """Append ``rows`` (dicts of ``model``) in one Delta commit, recording app transactions."""
+    table = to_arrow(model, list(rows))
+    txns = [Transaction(app_id, version) for app_id, version in (app_transactions or {}).items()]
+    write_deltalake(
+        uri,
+        table,
+        mode="append",
+        storage_options=dict(storage_options or {}),
+        commit_properties=CommitProperties(app_transactions=txns or None, max_commit_retries=50),
+    )
+
+
+def transaction_version(
+    uri: str, app_id: str, storage_options: Mapping[str, str] | None = None
+) -> int | None:
+    """The last version an app recorded in this table, None if it never wrote here."""
+    table = open_table(uri, storage_options)
+    return None if table is None else table.transaction_version(app_id)
+
+
+def read_rows(
+    uri: str,
+    model: type[BaseModel],
+    columns: Sequence[str] | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> pa.Table:
+    """The table's rows as Arrow (an empty table with the model's schema if absent)."""
+    schema = arrow_schema(model)
+    table = open_table(uri, storage_options)
+    if table is None:
+        empty = schema.empty_table()
+        return empty.select(list(columns)) if columns else empty
+    dataset = table.to_pyarrow_dataset()
+    return dataset.to_table(columns=list(columns) if columns else None)
+
+
+def compact(uri: str, storage_options: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Merge small files (the sink writes many) and checkpoint the log; returns delta-rs metrics."""
+    table = open_table(uri, storage_options)
+    if table is None:
+        return {}
+    metrics = table.optimize.compact()
+    table.create_checkpoint()
+    return dict(metrics)

@@ -1,0 +1,152 @@
+"""The local stack: broker (embedded unless configured), topics, owed pushes, Faust worker.
+
+``local_stack`` is what ``codemill up``, ``demo`` and ``backfill`` stand on. Everything it starts
+it stops on exit, and children die with their parent, so no process is left behind.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from common.errors import BrokerError
+from common.names import Topic
+from common.settings import Settings
+from infra.broker import EmbeddedBroker, _die_with_parent
+from streams.kafka import AsyncProducer
+from streams.ledger import owed_pushes, read_ledger
+from streams.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    broker: EmbeddedBroker | None
+    worker: subprocess.Popen[bytes] | None
+    replayed: int
+
+    @property
+    def stack_file(self) -> Path:
+        return stack_file(self.settings)
+
+
+def stack_file(settings: Settings) -> Path:
+    return settings.home / "stack.json"
+
+
+def running_bootstrap(settings: Settings) -> str | None:
+    """The broker of a ``codemill up`` already running on this home, if any."""
+    try:
+        info = json.loads(stack_file(settings).read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return str(info["bootstrap"])
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["CODEMILL_KAFKA_BOOTSTRAP"] = settings.kafka.bootstrap
+    env["CODEMILL_HOME"] = str(settings.home.resolve())
+    env["CODEMILL_WORKER_PORT"] = str(settings.worker.port)
+    return env
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "worker.log").open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streams.worker"],
+            env=worker_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+
+
+def wait_worker_ready(settings: Settings, worker: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the worker's consumers have partitions (its /healthz answers 200)."""
+    url = f"http://127.0.0.1:{settings.worker.port}/healthz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise BrokerError(
+                f"the Faust worker exited with code {worker.returncode}; "
+                f"see {settings.home / 'logs' / 'worker.log'}"
+            )
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise BrokerError(f"the Faust worker was not ready within {timeout}s")
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, grace: float = 20.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+async def replay_owed(settings: Settings) -> int:
+    """Publish again every push the ledger says was received but never ingested."""
+    events = owed_pushes(
+        await asyncio.to_thread(read_ledger, settings),
+        settings.ingest.commits_per_event,
+        datetime.now(UTC),
+    )
+    if events:
+        producer = AsyncProducer(settings.kafka.client_config())
+        try:
+            await producer.send_all(
+                Topic.GIT_PUSH, [(e.repo, e.model_dump_json().encode()) for e in events]
+            )
+        finally:
+            producer.close()
+    return len(events)
+
+
+@contextlib.contextmanager
+def local_stack(
+    settings: Settings, worker: bool = True, ready_timeout: float = 90.0
+) -> Iterator[Stack]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    broker = None
+    if not settings.kafka.bootstrap:
+        broker = EmbeddedBroker(settings.home / "logs" / "broker.log").start()
+        kafka = settings.kafka.model_copy(update={"bootstrap": broker.bootstrap})
+        settings = settings.model_copy(update={"kafka": kafka})
+    proc = None
+    try:
+        ensure_topics(settings.kafka)
+        replayed = asyncio.run(replay_owed(settings))
+        if worker:
+            proc = start_worker(settings)
+            wait_worker_ready(settings, proc, ready_timeout)
+        stack = Stack(settings, broker, proc, replayed)
+        stack.stack_file.write_text(
+            json.dumps({"pid": os.getpid(), "bootstrap": settings.kafka.bootstrap})
+        )
+        yield stack
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            stack_file(settings).unlink()
+        stop_process(proc)
+        if broker is not None:
+            broker.stop()

@@ -1,0 +1,138 @@
+"""The Faust app: the push processor and the Delta sink as agents, compaction as a timer.
+
+Delivery is at-least-once (Faust's default); exactly-once results come from the sink's
+idempotent Delta commits (see :mod:`streams.sink`), not from Kafka transactions.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import faust
+from faust.types import EventT, StreamT
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+
+from common.events import PushEvent
+from common.lake import compact
+from common.names import Table, Topic
+from common.settings import Settings
+from streams import metrics
+from streams.kafka import AsyncProducer
+from streams.processor import PushProcessor
+from streams.sink import DeltaSink, Incoming, describe
+
+log = logging.getLogger(__name__)
+
+COMPACTED = (Table.COMPLETION, Table.REJECTS, Table.COMMITS)
+
+
+def _broker_url(bootstrap: str) -> str:
+    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+
+
+def create_app(settings: Settings, cluster: str) -> faust.App:
+    """The worker app for one Kafka cluster (``cluster`` scopes the sink's app transactions)."""
+    kafka = settings.kafka
+    credentials = None
+    if kafka.sasl_mechanism:
+        credentials = faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value(),
+            mechanism=kafka.sasl_mechanism,
+        )
+    app = faust.App(
+        "codemill",
+        broker=_broker_url(kafka.bootstrap),
+        broker_credentials=credentials,
+        store="memory://",
+        datadir=str(settings.home / "faust"),
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        stream_buffer_maxsize=max(4096, settings.lake.batch_size * 2),
+        broker_max_poll_records=2000,
+        broker_commit_every=settings.lake.batch_size,
+        broker_session_timeout=settings.worker.session_timeout,
+        broker_heartbeat_interval=min(3.0, settings.worker.session_timeout / 3),
+        web_port=settings.worker.port,
+        web_host="127.0.0.1",
+    )
+    partitions = kafka.partitions
+    pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
+    examples = app.topic(Topic.EXAMPLES, value_serializer="raw", partitions=partitions)
+    producer = AsyncProducer(kafka.client_config())
+    processor = PushProcessor(settings, producer)
+    sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.EXAMPLES}")
+
+    @app.agent(pushes)
+    async def process_pushes(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        async for value in stream:
+            try:
+                push = PushEvent.model_validate_json(value)
+            except ValidationError as exc:
+                log.error("dropping an invalid push event: %s", exc)
+                continue
+            await processor.handle(push)
+            yield None
+
+    @app.agent(examples)
+    async def write_examples(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        batches = stream.take_events(settings.lake.batch_size, within=settings.lake.batch_seconds)
+        async for events in batches:
+            batch = [_incoming(event) for event in events]
+            result = await asyncio.to_thread(sink.write, batch)
+            _observe(app, result.written, result.replayed, result.duplicates, result.seconds)
+            log.info("sink batch of %d: %s", len(batch), describe(result))
+            yield None
+
+    @app.timer(interval=settings.lake.compact_every_seconds)
+    async def compact_tables() -> None:
+        for table in COMPACTED:
+            await asyncio.to_thread(
+                compact, settings.table_uri(table), settings.lake.storage_options
+            )
+
+    @app.page("/metrics")
+    async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    @app.page("/healthz")
+    async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        assigned = len(app.consumer.assignment())
+        return web.json(
+            {"status": "ok" if assigned else "starting", "partitions": assigned},
+            status=200 if assigned else 503,
+        )
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(app: faust.App, assigned: set[object], **kwargs: object) -> None:
+        sink.forget()
+        processor.forget()
+
+    @app.on_after_shutdown.connect
+    async def on_shutdown(app: faust.App, **kwargs: object) -> None:
+        producer.close()
+
+    return app
+
+
+def _incoming(event: EventT) -> Incoming:
+    message = event.message
+    return Incoming(message.partition, message.offset, message.value)
+
+
+def _observe(
+    app: faust.App, written: dict[str, int], replayed: int, duplicates: int, seconds: float
+) -> None:
+    for table, n in written.items():
+        metrics.ROWS_WRITTEN.labels(table).inc(n)
+    metrics.SINK_DUPLICATES.labels("replay").inc(replayed)
+    metrics.SINK_DUPLICATES.labels("id").inc(duplicates)
+    metrics.SINK_COMMIT_SECONDS.observe(seconds)
+    consumer = app.consumer
+    for tp in consumer.assignment():
+        high = consumer.highwater(tp)
+        position = app.consumer._committed_offset.get(tp)
+        if high is not None and position is not None:
+            metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - position - 1))

@@ -1,0 +1,220 @@
+"""Extract every function, method and class of a source file, with the text around it.
+
+A pure stage: bytes in, :class:`Extraction` out. The file is parsed once and one run of the
+language's tree-sitter query (see :mod:`streams.languages`) yields all definitions, which are then
+nested by byte ranges to find qualified names, methods and enclosing classes. A file that is not
+UTF-8 or does not parse cleanly yields no symbols and an ``error`` saying where it went wrong, so
+a half-understood file never becomes training data. Trailing comments of a body are left out of
+its text and line range, as Python's ``ast`` does.
+"""
+
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from tree_sitter import Node, QueryCursor
+
+from streams.languages import get_language, parser_for, query_for
+
+SymbolKind = Literal["function", "method", "class"]
+
+_KIND_CAPTURES: tuple[tuple[str, SymbolKind], ...] = (
+    ("definition.function", "function"),
+    ("definition.method", "method"),
+    ("definition.class", "class"),
+)
+
+
+class Symbol(BaseModel):
+    """One definition. Lines are 1-based and inclusive; texts are exact slices of the source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    qualified_name: str
+    kind: SymbolKind
+    signature: str
+    body: str
+    docstring: str = ""
+    enclosing_class: str = ""
+    imports: list[str] = Field(default_factory=list)
+    context: str = ""
+    start_line: int
+    end_line: int
+
+
+class Extraction(BaseModel):
+    """The symbols of one file, or the reason there are none (``error``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str
+    language: str
+    symbols: list[Symbol] = Field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class _Captures:
+    """What the query's matches said about one definition node, merged across patterns."""
+
+    node: Node
+    kind: SymbolKind
+    name: Node | None = None
+    header_end: Node | None = None
+    span: Node | None = None
+    doc: list[Node] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    end_byte: int
+    qualified_name: str
+    kind: SymbolKind
+    enclosing_class: str
+
+
+def extract_symbols(source: bytes, path: str, language: str, context_lines: int = 30) -> Extraction:
+    """All functions, methods and classes of ``source`` (nested ones too), in source order.
+
+    ``context`` holds up to ``context_lines`` whole lines before a definition (its decorators
+    excluded), joined by newlines. ``imports`` lists the file's module-level imports.
+    ``enclosing_class`` is the qualified name of the nearest class around the definition.
+    """
+    spec = get_language(language)
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        error = f"not valid UTF-8 at byte {exc.start}"
+        return Extraction(path=path, language=language, error=error)
+    root = parser_for(language).parse(source).root_node
+    if root.has_error:
+        return Extraction(path=path, language=language, error=_syntax_error(source, root))
+
+    definitions, imports = _collect(source, root, language)
+    line_starts = list(accumulate((len(line) + 1 for line in source.split(b"\n")), initial=0))
+    symbols: list[Symbol] = []
+    scopes: list[_Scope] = []
+    for parts in definitions:
+        if parts.name is None:
+            continue  # an anonymous definition is no symbol
+        outer = parts.span or parts.node
+        while scopes and scopes[-1].end_byte <= outer.start_byte:
+            scopes.pop()
+        name = _text(source, parts.name)
+        scope = _scope(name, parts.kind, outer.end_byte, scopes[-1] if scopes else None)
+        scopes.append(scope)
+        row = outer.start_point.row
+        first_context_row = max(0, row - context_lines)
+        header_end = (
+            parts.header_end.end_byte if parts.header_end else _line_end(source, parts.node)
+        )
+        last = _last_significant(parts.node)
+        doc = "\n".join(_text(source, node) for node in parts.doc)
+        symbols.append(
+            Symbol(
+                name=name,
+                qualified_name=scope.qualified_name,
+                kind=scope.kind,
+                signature=source[parts.node.start_byte : header_end].decode(),
+                body=source[outer.start_byte : last.end_byte].decode(),
+                docstring=spec.docstring(doc) if doc else "",
+                enclosing_class=scope.enclosing_class,
+                imports=imports,
+                context=_text_between(source, line_starts[first_context_row], line_starts[row] - 1),
+                start_line=row + 1,
+                end_line=last.end_point.row + 1,
+            )
+        )
+    return Extraction(path=path, language=language, symbols=symbols)
+
+
+def _collect(source: bytes, root: Node, language: str) -> tuple[list[_Captures], list[str]]:
+    """One run of the query: the definitions, outer before inner, and the import texts."""
+    definitions: dict[int, _Captures] = {}
+    imports: list[str] = []
+    for _, captures in QueryCursor(query_for(language)).matches(root):
+        if "import" in captures:
+            imports.extend(_text(source, node) for node in captures["import"])
+            continue
+        for capture, kind in _KIND_CAPTURES:
+            if capture in captures:
+                node = captures[capture][0]
+                parts = definitions.setdefault(node.id, _Captures(node, kind))
+                break
+        else:
+            continue
+        parts.name = _first(captures, "name") or parts.name
+        parts.header_end = _first(captures, "header.end") or parts.header_end
+        parts.span = _first(captures, "span") or parts.span
+        parts.doc.extend(captures.get("doc", ()))
+    ordered = sorted(
+        definitions.values(),
+        key=lambda p: ((p.span or p.node).start_byte, -(p.span or p.node).end_byte),
+    )
+    return ordered, imports
+
+
+def _scope(name: str, kind: SymbolKind, end_byte: int, parent: _Scope | None) -> _Scope:
+    """Where a definition sits: its qualified name, its kind (methods) and its nearest class."""
+    if parent is None:
+        return _Scope(end_byte, name, kind, "")
+    in_class = parent.kind == "class"
+    return _Scope(
+        end_byte=end_byte,
+        qualified_name=f"{parent.qualified_name}.{name}",
+        kind="method" if kind == "function" and in_class else kind,
+        enclosing_class=parent.qualified_name if in_class else parent.enclosing_class,
+    )
+
+
+def _text(source: bytes, node: Node) -> str:
+    return source[node.start_byte : node.end_byte].decode()
+
+
+def _text_between(source: bytes, start: int, end: int) -> str:
+    """Whole lines of source without the final line break (CRLF too)."""
+    return source[start:end].decode().removesuffix("\r")
+
+
+def _first(captures: dict[str, list[Node]], name: str) -> Node | None:
+    nodes = captures.get(name)
+    return nodes[0] if nodes else None
+
+
+def _line_end(source: bytes, node: Node) -> int:
+    """End of the first line of ``node``: the signature when the query marks no header end."""
+    newline = source.find(b"\n", node.start_byte, node.end_byte)
+    return node.end_byte if newline < 0 else newline
+
+
+def _last_significant(node: Node) -> Node:
+    """The last descendant of ``node`` that ends it once trailing comments (extras) are cut."""
+    while node.child_count:
+        index = node.child_count - 1
+        child = node.child(index)
+        while child is not None and child.is_extra and index > 0:
+            index -= 1
+            child = node.child(index)
+        if child is None or child.is_extra:
+            break
+        node = child
+    return node
+
+
+def _syntax_error(source: bytes, root: Node) -> str:
+    """Where the first innermost ERROR or MISSING node of a tree is, for a person (1-based).
+
+    Innermost, because tree-sitter may wrap a whole file in one ERROR node whose start says
+    nothing; the error nested deepest along the first erroneous path is where parsing failed.
+    """
+    node = root
+    while child := next((c for c in node.children if c.has_error or c.is_missing), None):
+        node = child
+    row, column = node.start_point
+    line_prefix = source[node.start_byte - column : node.start_byte]
+    where = f"line {row + 1}, column {len(line_prefix.decode(errors='replace')) + 1}"
+    if node.is_missing:
+        return f"syntax error at {where}: missing {node.type!r}"
+    return f"syntax error at {where}"

@@ -1,0 +1,446 @@
+"""Webhook payloads to ``PushEvent``: signature checks, provider payload models and parsers.
+
+Pure functions only; the HTTP receiver wires them to aiohttp and Kafka. Each parser returns a
+``WebhookResult``: ``Accepted(push)`` (publish it, answer 202), ``Ping()`` (answer 200 pong) or
+``Ignored(reason)`` (an event we do not handle, answer 202 with the reason). A request we refuse
+raises ``WebhookError`` carrying the HTTP status: 401 for a missing or wrong signature or token,
+400 for a body that is not JSON or does not match the provider's shape (the reason names the field
+path, e.g. ``repository.full_name: Field required``). Tag pushes, branch deletions and pushes with
+no commits are valid pushes; the processor decides later that there is nothing to ingest.
+
+The generic endpoint takes a flat shape close to GitHub's, so any tool can produce it::
+
+    {
+      "repository": "org/name",                        # required, the Kafka key
+      "clone_url": "https://git.example.com/org/name.git",  # required; credentials are stripped
+      "ref": "refs/heads/main",                        # optional, default ""
+      "before": "<40 or 64 hex>",                      # optional, default all zeros
+      "after": "<40 or 64 hex>",                       # optional, default all zeros (= deletion)
+      "commits": [                                     # optional, default []
+        {"id": "<40 or 64 hex>",                       # or "sha"
+         "message": "...", "timestamp": "2024-05-01T12:00:00+00:00",
+         "author": {"name": "...", "email": "..."},
+         "added": ["path"], "modified": ["path"], "removed": ["path"]}
+      ]
+    }
+
+``GenericPush.model_json_schema()`` gives the same shape as JSON Schema. Unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from common.errors import ConfigError, WebhookError
+from common.events import ZERO_SHA, PushCommit, PushEvent, PushSource
+
+GITHUB_SIGNATURE_HEADER = "X-Hub-Signature-256"
+GITLAB_TOKEN_HEADER = "X-Gitlab-Token"
+GITLAB_PUSH_EVENTS = frozenset({"Push Hook", "Tag Push Hook"})
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+_MAX_PROBLEMS = 5
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A push to publish on ``codemill.git.push``."""
+
+    push: PushEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """GitHub's hook check; answer 200 "pong"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A well-formed event that is not a push; answer 202 with ``reason``."""
+
+    reason: str
+
+
+WebhookResult = Accepted | Ping | Ignored
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+def verify_github_signature(secret: bytes, body: bytes, header: str | None) -> None:
+    """Check ``X-Hub-Signature-256: sha256=<hex>``, the HMAC-SHA256 of the raw body.
+
+    The comparison is constant-time. Raises ``WebhookError(401)`` when the header is missing,
+    malformed or does not match.
+    """
+    _require_secret(secret)
+    if not header:
+        raise WebhookError(
+            401,
+            f"missing {GITHUB_SIGNATURE_HEADER} header: set the webhook's secret to the value of "
+            "CODEMILL_WEBHOOK_SECRET so the provider signs each delivery",
+        )
+    match = _SIGNATURE.fullmatch(header.strip())
+    if match is None:
+        raise WebhookError(
+            401,
+            f"malformed {GITHUB_SIGNATURE_HEADER} header: expected 'sha256=' followed by 64 hex "
+            "digits (the SHA-256 HMAC of the raw body)",
+        )
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, match.group(1).lower()):
+        raise WebhookError(
+            401,
+            f"{GITHUB_SIGNATURE_HEADER} does not match the body: check that the webhook's secret "
+            "equals CODEMILL_WEBHOOK_SECRET and that no proxy re-encodes the body",
+        )
+
+
+def verify_gitlab_token(secret: bytes, header: str | None) -> None:
+    """Check ``X-Gitlab-Token`` against ``secret`` in constant time; ``WebhookError(401)`` if not.
+
+    GitLab sends the secret itself, not a signature: serve this endpoint over HTTPS only.
+    """
+    _require_secret(secret)
+    if not header:
+        raise WebhookError(
+            401,
+            f"missing {GITLAB_TOKEN_HEADER} header: set the GitLab webhook's secret token to the "
+            "value of CODEMILL_WEBHOOK_SECRET",
+        )
+    try:
+        given = header.encode("utf-8")
+    except UnicodeEncodeError:
+        given = b""
+    if not given or not hmac.compare_digest(secret, given):
+        raise WebhookError(
+            401,
+            f"{GITLAB_TOKEN_HEADER} is wrong: set the GitLab webhook's secret token to the value "
+            "of CODEMILL_WEBHOOK_SECRET",
+        )
+
+
+def _require_secret(secret: bytes) -> None:
+    # An empty HMAC key is public knowledge: refuse it rather than accept forged pushes.
+    if not secret:
+        raise ConfigError(
+            "the webhook secret is empty: set CODEMILL_WEBHOOK_SECRET, or skip verification "
+            "explicitly with CODEMILL_ALLOW_UNSIGNED=1"
+        )
+
+
+# --- clone URLs ----------------------------------------------------------------------------------
+
+
+def redact_url_credentials(url: str) -> str:
+    """Strip credentials from a clone URL before it goes anywhere (Kafka, tables, logs).
+
+    For http(s) the whole user part goes, since tokens ride there as user or password
+    (``https://user:token@host/x.git`` and ``https://token@host/x.git`` → ``https://host/x.git``).
+    Other schemes keep the user, which ssh needs, and lose only a password
+    (``ssh://git:pw@host/x.git`` → ``ssh://git@host/x.git``). scp-like ``git@host:org/x.git`` has
+    no secret and is returned unchanged.
+    """
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    user = userinfo.partition(":")[0]
+    keep_user = user and parts.scheme.lower() not in ("http", "https")
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if keep_user else host))
+
+
+# --- payload models ------------------------------------------------------------------------------
+
+
+def _check_sha(value: str) -> str:
+    if _SHA.fullmatch(value) is None:
+        raise PydanticCustomError("commit_sha", "must be a 40- or 64-character lowercase hex sha")
+    return value
+
+
+Sha = Annotated[str, AfterValidator(_check_sha)]
+# Credentials in a clone URL would otherwise travel to Kafka and the tables.
+CloneUrl = Annotated[str, AfterValidator(redact_url_credentials)]
+
+
+class _Payload(BaseModel):
+    # Providers add fields over time; we read only what we use.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CommitAuthor(_Payload):
+    name: str = ""
+    email: str = ""
+
+
+class PayloadCommit(_Payload):
+    """A commit as GitHub, GitLab and the generic shape list it (``id``, or ``sha`` for generic)."""
+
+    id: Sha = Field(validation_alias=AliasChoices("id", "sha"))
+    message: str = ""
+    timestamp: datetime | None = None
+    author: CommitAuthor = CommitAuthor()
+    added: list[str] = Field(default_factory=list)
+    modified: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+
+
+class GitHubRepository(_Payload):
+    full_name: str = Field(min_length=1)
+    clone_url: CloneUrl = Field(min_length=1)
+
+
+class GitHubPush(_Payload):
+    """The body of GitHub's ``push`` event (branch and tag pushes, creations and deletions)."""
+
+    ref: str
+    before: Sha
+    after: Sha
+    repository: GitHubRepository
+    commits: list[PayloadCommit] = Field(default_factory=list)
+
+
+class GitLabProject(_Payload):
+    path_with_namespace: str = Field(min_length=1)
+    git_http_url: CloneUrl | None = None
+
+
+class GitLabRepository(_Payload):
+    git_http_url: CloneUrl | None = None
+
+
+class GitLabPush(_Payload):
+    """The body of GitLab's ``Push Hook`` and ``Tag Push Hook``."""
+
+    ref: str
+    before: Sha
+    after: Sha
+    project: GitLabProject
+    repository: GitLabRepository | None = None
+    commits: list[PayloadCommit] = Field(default_factory=list)
+
+
+class GenericPush(_Payload):
+    """The generic push shape documented in this module's docstring."""
+
+    repository: str = Field(min_length=1)
+    clone_url: CloneUrl = Field(min_length=1)
+    ref: str = ""
+    before: Sha = ZERO_SHA
+    after: Sha = ZERO_SHA
+    commits: list[PayloadCommit] = Field(default_factory=list)
+
+
+# --- parsers -------------------------------------------------------------------------------------
+
+
+def parse_github(
+    event: str | None, delivery: str | None, body: bytes, now: datetime
+) -> WebhookResult:
+    """Turn a verified GitHub delivery into a result; ``delivery`` is ``X-GitHub-Delivery``."""
+    name = (event or "").strip()
+    if not name:
+        raise WebhookError(
+            400,
+            "missing X-GitHub-Event header: send GitHub webhooks to /webhooks/github and other "
+            "pushes to /webhooks/generic",
+        )
+    if name == "ping":
+        return Ping()
+    if name != "push":
+        return Ignored(f"GitHub event {name!r} is not a push; only push and ping are handled")
+    payload = _validate(GitHubPush, body, "GitHub push")
+    return Accepted(
+        _push_event(
+            source="github",
+            event_id=_event_id(delivery, body),
+            repo=payload.repository.full_name,
+            clone_url=payload.repository.clone_url,
+            payload=payload,
+            now=now,
+        )
+    )
+
+
+def parse_gitlab(
+    event: str | None, body: bytes, now: datetime, *, delivery: str | None = None
+) -> WebhookResult:
+    """Turn a verified GitLab delivery into a result.
+
+    ``event`` is ``X-Gitlab-Event``; ``delivery`` is ``X-Gitlab-Event-UUID`` or ``Idempotency-Key``
+    where the GitLab version sends one, else the event id is a hash of the body.
+    """
+    name = (event or "").strip()
+    if not name:
+        raise WebhookError(
+            400,
+            "missing X-Gitlab-Event header: send GitLab webhooks to /webhooks/gitlab and other "
+            "pushes to /webhooks/generic",
+        )
+    if name not in GITLAB_PUSH_EVENTS:
+        return Ignored(f"GitLab event {name!r} is not a push; only Push Hook and Tag Push Hook")
+    payload = _validate(GitLabPush, body, f"GitLab {name}")
+    clone_url = payload.project.git_http_url or (
+        payload.repository.git_http_url if payload.repository else None
+    )
+    if not clone_url:
+        raise WebhookError(
+            400,
+            f"GitLab {name} payload is invalid: project.git_http_url: Field required "
+            "(and no repository.git_http_url to fall back on)",
+        )
+    return Accepted(
+        _push_event(
+            source="gitlab",
+            event_id=_event_id(delivery, body),
+            repo=payload.project.path_with_namespace,
+            clone_url=clone_url,
+            payload=payload,
+            now=now,
+        )
+    )
+
+
+def parse_generic(body: bytes, now: datetime, *, delivery: str | None = None) -> Accepted:
+    """Turn a generic push (shape in the module docstring) into a result.
+
+    ``delivery`` is an optional idempotency key from the caller, else the body's hash.
+    """
+    payload = _validate(GenericPush, body, "generic push")
+    return Accepted(
+        _push_event(
+            source="generic",
+            event_id=_event_id(delivery, body),
+            repo=payload.repository,
+            clone_url=payload.clone_url,
+            payload=payload,
+            now=now,
+        )
+    )
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validate(model: type[_Model], body: bytes, what: str) -> _Model:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        raise _as_webhook_error(error, what) from None
+
+
+def _as_webhook_error(error: ValidationError, what: str) -> WebhookError:
+    problems = error.errors(include_url=False, include_input=False)
+    if problems and problems[0]["type"] == "json_invalid":
+        message = problems[0]["msg"].removeprefix("Invalid JSON: ")
+        return WebhookError(
+            400, f"body is not valid JSON: {message} (send the payload as application/json)"
+        )
+    shown = "; ".join(f"{_field_path(p['loc'])}: {p['msg']}" for p in problems[:_MAX_PROBLEMS])
+    more = len(problems) - _MAX_PROBLEMS
+    if more > 0:
+        shown += f"; and {more} more"
+    return WebhookError(400, f"{what} payload is invalid: {shown}")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``("commits", 0, "id")`` → ``"commits[0].id"``; the empty path is the whole ``body``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "body"
+
+
+def _event_id(delivery: str | None, body: bytes) -> str:
+    # Without a delivery id the body is the identity: a redelivery of the same body dedupes.
+    key = (delivery or "").strip()
+    return key or "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def _push_event(
+    *,
+    source: PushSource,
+    event_id: str,
+    repo: str,
+    clone_url: str,
+    payload: GitHubPush | GitLabPush | GenericPush,
+    now: datetime,
+) -> PushEvent:
+    return PushEvent(
+        event_id=event_id,
+        source=source,
+        repo=repo,
+        clone_url=clone_url,
+        ref=payload.ref,
+        before=payload.before,
+        after=payload.after,
+        commits=[_push_commit(c) for c in payload.commits],
+        received_at=now,
+    )
+
+
+def _push_commit(commit: PayloadCommit) -> PushCommit:
+    return PushCommit(
+        sha=commit.id,
+        message=commit.message,
+        author_name=commit.author.name,
+        author_email=commit.author.email,
+        timestamp=commit.timestamp,
+        added=commit.added,
+        modified=commit.modified,
+        removed=commit.removed,
+    )
+
+
+# --- de-duplication ------------------------------------------------------------------------------
+
+
+class DeliveryLog:
+    """The last ``capacity`` delivery ids, to drop provider redeliveries (``X-GitHub-Delivery``).
+
+    ``seen`` records an id and says whether it was already there. If publishing the push then
+    fails, ``forget`` the id so the provider's retry is not dropped as a duplicate.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"DeliveryLog capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seen(self, delivery_id: str) -> bool:
+        with self._lock:
+            if delivery_id in self._ids:
+                self._ids.move_to_end(delivery_id)
+                return True
+            self._ids[delivery_id] = None
+            if len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+            return False
+
+    def forget(self, delivery_id: str) -> None:
+        with self._lock:
+            self._ids.pop(delivery_id, None)
+
+    def __len__(self) -> int:
+        return len(self._ids)

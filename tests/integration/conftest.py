@@ -1,0 +1,49 @@
+"""Session fixtures for the real system: embedded (or configured) broker, Faust worker, Delta.
+
+Broker and lake come from the same settings as production: set CODEMILL_KAFKA_BOOTSTRAP to run
+the suite against a real cluster (topics must be dedicated to the test run).
+"""
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from common.settings import Settings
+from infra.broker import free_port
+from infra.stack import Stack, local_stack
+from tests.support.gitrepo import GitRepo
+
+pytestmark = pytest.mark.integration
+
+WEBHOOK_SECRET = "integration-test-secret"
+
+
+def make_settings(home: Path) -> Settings:
+    return Settings(
+        home=home,
+        webhook={"secret": WEBHOOK_SECRET, "port": free_port()},
+        worker={"port": free_port(), "session_timeout": 6.0},
+        lake={"batch_seconds": 0.2},
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with local_stack(make_settings(tmp_path_factory.mktemp("home"))) as running:
+        yield running
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "source")
+
+
+def eventually(check: Callable[[], bool], timeout: float = 60.0, every: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout}s")

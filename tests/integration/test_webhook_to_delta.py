@@ -1,0 +1,176 @@
+"""`codemill up` as a user runs it: a signed push over HTTP becomes rows in Delta."""
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.lake import read_rows
+from common.rows import CommitRecord, CompletionExample
+from common.settings import Settings
+from infra.broker import free_port
+from tests.integration.conftest import WEBHOOK_SECRET, eventually
+from tests.support.gitrepo import GitRepo, module_source
+
+pytestmark = pytest.mark.integration
+
+
+class Up:
+    def __init__(self, home: Path, port: int, proc: subprocess.Popen[bytes]) -> None:
+        self.home, self.port, self.proc = home, port, proc
+        self.settings = Settings(home=home)
+
+    def post(self, provider: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/webhooks/{provider}", data=body, method="POST",
+            headers={"Content-Type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    home = tmp_path_factory.mktemp("up")
+    port = free_port()
+    env = {
+        **os.environ,
+        "CODEMILL_HOME": str(home),
+        "CODEMILL_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "CODEMILL_WEBHOOK_PORT": str(port),
+        "CODEMILL_WEBHOOK_HOST": "127.0.0.1",
+        "CODEMILL_WORKER_PORT": str(free_port()),
+        "CODEMILL_LAKE_BATCH_SECONDS": "0.2",
+        "CODEMILL_WEBHOOK_MAX_BODY_BYTES": "65536",
+    }
+    env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
+    log = (home / "up.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "codemill", "up"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    running = Up(home, port, proc)
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            assert proc.poll() is None, (home / "up.log").read_text()
+            return False
+
+    eventually(healthy, timeout=120)
+    yield running
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0, (home / "up.log").read_text()
+    log.close()
+
+
+def github_push(repo: GitRepo, name: str, before: str, after: str) -> bytes:
+    message = repo.git("log", "-1", "--format=%s", after)
+    payload = {
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "repository": {"full_name": name, "clone_url": f"file://{repo.path}", "name": "x"},
+        "pusher": {"name": "ada", "email": "ada@example.com"},
+        "commits": [
+            {
+                "id": after,
+                "message": message,
+                "timestamp": "2026-01-01T00:00:01Z",
+                "author": {"name": "Ada", "email": "ada@example.com"},
+                "added": [],
+                "removed": [],
+                "modified": [],
+            }
+        ],
+    }
+    return json.dumps(payload).encode()
+
+
+def signed(body: bytes, event: str = "push", delivery: str = "d-1") -> dict[str, str]:
+    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {
+        "X-Hub-Signature-256": f"sha256={digest}",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+    }
+
+
+def test_signed_push_becomes_rows(up: Up, tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "widgets")
+    base = repo.commit({"app/core.py": module_source(1)}, "base")
+    head = repo.commit({"app/extra.py": module_source(2)}, "add extra")
+    body = github_push(repo, "acme/widgets", base, head)
+
+    status, answer = up.post("github", body, signed(body, delivery="push-1"))
+    assert status == 202, answer
+    assert answer["status"] == "accepted"
+
+    uri = up.settings.table_uri("completion")
+
+    def landed() -> list[dict[str, Any]]:
+        rows = read_rows(uri, CompletionExample).to_pylist()
+        return [r for r in rows if r["repo"] == "acme/widgets"]
+
+    eventually(lambda: len(landed()) == 7, timeout=60)
+    rows = landed()
+    assert {r["path"] for r in rows} == {"app/extra.py"}, "only the pushed commit is ingested"
+    assert {r["commit"] for r in rows} == {head}
+    assert "compute_2_0" in {r["symbol"] for r in rows}
+
+    status, answer = up.post("github", body, signed(body, delivery="push-1"))
+    assert (status, answer["status"]) == (200, "duplicate")
+
+
+def test_bad_signature_is_refused_and_nothing_recorded(up: Up, tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "gadgets")
+    head = repo.commit({"g.py": module_source(3)})
+    body = github_push(repo, "acme/gadgets", "0" * 40, head)
+    headers = signed(body, delivery="bad-1")
+    headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
+    status, answer = up.post("github", body, headers)
+    assert status == 401 and "signature" in answer["error"]
+    status, _ = up.post("github", body, {k: v for k, v in headers.items() if "Signature" not in k})
+    assert status == 401
+    ledger = read_rows(up.settings.table_uri("commits"), CommitRecord).to_pylist()
+    assert not [r for r in ledger if r["repo"] == "acme/gadgets"]
+
+
+def test_bad_input_gets_a_reason(up: Up) -> None:
+    body = b'{"ref": "refs/heads/main"}'
+    status, answer = up.post("github", body, signed(body, delivery="bad-2"))
+    assert status == 400 and "repository" in answer["error"]
+    body = b"{not json"
+    status, answer = up.post("github", body, signed(body, delivery="bad-3"))
+    assert status == 400 and "JSON" in answer["error"]
+    body = b'{"action": "opened"}'
+    status, answer = up.post("github", body, signed(body, event="issues", delivery="bad-4"))
+    assert (status, answer["status"]) == (202, "ignored")
+    big = b" " * 100_000
+    status, answer = up.post("github", big, signed(b"", delivery="bad-5"))
+    assert status == 413
+
+
+def test_ping_and_tag_deletion(up: Up) -> None:
+    fixtures = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "github-webhooks"
+    ping = (fixtures / "ping-payload.json").read_bytes()
+    assert up.post("github", ping, signed(ping, event="ping", delivery="p1"))[0] == 200
+    tag = (fixtures / "push-payload.json").read_bytes()
+    status, answer = up.post("github", tag, signed(tag, delivery="t1"))
+    assert status == 202 and answer["commits"] == 0
