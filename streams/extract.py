@@ -78,8 +78,8 @@ class _Scope:
 def extract_symbols(source: bytes, path: str, language: str, context_lines: int = 30) -> Extraction:
     """All functions, methods and classes of ``source`` (nested ones too), in source order.
 
-    ``context`` holds up to ``context_lines`` whole lines before a definition (its decorators
-    excluded), joined by newlines. ``imports`` lists the file's module-level imports.
+    ``context`` holds up to ``context_lines`` whole lines before a definition (which starts at
+    its first decorator), joined by newlines. ``imports`` lists the file's module-level imports.
     ``enclosing_class`` is the qualified name of the nearest class around the definition.
     """
     spec = get_language(language)
@@ -122,7 +122,7 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
                 docstring=spec.docstring(doc) if doc else "",
                 enclosing_class=scope.enclosing_class,
                 imports=imports,
-                context=_text_between(source, line_starts[first_context_row], line_starts[row] - 1),
+                context=_text_between(source, line_starts[first_context_row], line_starts[row]),
                 start_line=row + 1,
                 end_line=last.end_point.row + 1,
             )
@@ -174,8 +174,8 @@ def _text(source: bytes, node: Node) -> str:
 
 
 def _text_between(source: bytes, start: int, end: int) -> str:
-    """Whole lines of source without the final line break (CRLF too)."""
-    return source[start:end].decode().removesuffix("\r")
+    """The whole lines from ``start`` up to ``end`` (a line start), without the last line break."""
+    return source[start:end].decode().removesuffix("\n").removesuffix("\r")
 
 
 def _first(captures: dict[str, list[Node]], name: str) -> Node | None:

@@ -1,22 +1,17 @@
 """Find and redact secrets and personal data in source text before it reaches a table or a model.
 
-Three families of rules run over a text. Token rules know a credential by its own shape (``AKIA…``,
-``ghp_…``, ``xoxb-…``, ``sk_live_…``, ``AIza…``, a PEM private-key block, a JWT, the password of
-``scheme://user:pass@host``) and cover the high-confidence rules of gitleaks and detect-secrets.
-The assignment rule flags a literal given to a secret-like name (``password``, ``api_key``,
-``client_secret``, ``AUTH_TOKEN`` …) in Python, JS/TS, Go, Java, Rust, YAML, JSON, INI and .env
-syntax, unless the value is a placeholder (``""``, ``changeme``, ``<your-token>``, ``${VAR}``,
-``{{ .Values.x }}``), a reference (``os.environ[…]``, ``settings.SECRET_KEY``, ``password=password``)
-or, for names that are not password-like, shorter than 8 characters, below 3 bits/char of Shannon
-entropy or made of lowercase words. PII rules find e-mail addresses (not the reserved
-``example.com``/``.test``/``localhost`` domains, nor role ``noreply@`` senders, but GitHub's
-personal ``users.noreply.github.com`` ones) and IPv4 addresses (not loopback, ``0.*``, broadcast,
-multicast, the RFC 5737 documentation ranges or a version number such as ``version = "1.2.3.4"``;
-private ranges are redacted because they map the team's network). Findings that overlap merge into
-one span named after the widest of them, so no part of a secret survives; ``redact`` replaces each
-span with ``<SECRET:kind>`` or ``<PII:kind>`` and its output is a fixed point. ``is_secret_file``
-names files that are secrets by nature. Patterns compile at import, each token rule is gated by a
-substring check and none can backtrack catastrophically, so a clean text costs a few linear scans.
+Token rules know a credential by its own shape (``AKIA…``, ``ghp_…``, ``xoxb-…``, ``sk_live_…``,
+a PEM private-key block, a JWT, the password in ``scheme://user:pass@host``), after the
+high-confidence rules of gitleaks and detect-secrets. The assignment rule flags a literal given to a
+secret-like name (``password``, ``api_key``, ``AUTH_TOKEN`` …) in Python, JS/TS, Go, Java, Rust,
+YAML, JSON, INI or .env syntax, unless it is a placeholder (``changeme``, ``<your-token>``,
+``${VAR}``), a reference (``os.environ[…]``, ``password=password``) or, for a name that is not
+password-like, too short, too regular or too low in entropy to be a key. PII rules find e-mail and
+IPv4 addresses; the exemptions are documented beside them. Overlapping findings merge into one span
+named after the widest, so no part of a secret survives; ``redact`` puts ``<SECRET:kind>`` or
+``<PII:kind>`` in its place and its output is a fixed point. ``is_secret_file`` names files that are
+secrets by nature. Patterns compile at import, token rules run only when a keyword occurs, and no
+pattern can backtrack catastrophically, so a clean text costs a few linear scans.
 """
 
 import base64
@@ -50,12 +45,17 @@ class Finding:
 
 # --- values that are not secrets ---------------------------------------------------------------
 
-_PLACEHOLDER_WORDS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_PLACEHOLDER_WORDS = _words(
     """your my the an example sample dummy fake test testing placeholder changeme change me
     changeit replace insert enter put here secret password passwd pwd pass passphrase token api
     key apikey access private client auth credential credentials value foo bar baz qux todo tbd
     fixme redacted hidden masked none null nil undefined true false default string str goes real
-    actual this that some dev demo mock admin user username super xxx""".split()
+    actual this that some dev demo mock admin user username super xxx"""
 )
 _LONGEST_WORD = max(map(len, _PLACEHOLDER_WORDS))
 _FILLER_CHARS = frozenset("xX*#.-_ •0")
@@ -99,28 +99,33 @@ def _is_varied(value: str) -> bool:
     """Digits, mixed case or symbols: how tokens look and how lowercase identifiers do not."""
     has_upper = any(c.isupper() for c in value)
     has_lower = any(c.islower() for c in value)
-    return any(c.isdigit() for c in value) or (has_upper and has_lower) or not value.isalnum() and (
-        any(c in "/+=!@#$%^&*~?" for c in value)
-    )
+    has_symbol = any(c in "/+=!@#$%^&*~?" for c in value)
+    return any(c.isdigit() for c in value) or (has_upper and has_lower) or has_symbol
 
 
 # --- token rules: a credential recognised by its own shape -------------------------------------
 
 
 def _token_rule(
-    kind: str, pattern: str, keywords: tuple[str, ...], accept: Callable[[str], bool] | None = None
+    kind: str, pattern: str, accept: Callable[[str], bool] | None = None, gate: str = ""
 ) -> _Finder:
-    """A finder for ``pattern``, run only when one of ``keywords`` occurs in the text.
+    """A finder for ``pattern``, run only when ``gate`` occurs in the text.
 
-    The span redacted is group ``secret`` when the pattern has one, else the whole match.
+    The span redacted is group ``secret`` when the pattern has one, else the whole match. A match
+    that starts with a word character must start a word: checked here, because a leading ``\\b``
+    stops ``re`` from skipping ahead to the pattern's literal prefix and costs 20x. For the same
+    reason a pattern that does not start with a literal gets a ``gate``, a substring it contains.
     """
     compiled = re.compile(pattern, re.A)
     group = "secret" if "secret" in compiled.groupindex else 0
 
     def find(text: str) -> Iterator[_Span]:
-        if not any(k in text for k in keywords):
+        if gate not in text:
             return
         for match in compiled.finditer(text):
+            start = match.start()
+            if start and text[start - 1] in _WORD_CHARS and match[0][0] in _WORD_CHARS:
+                continue
             if accept is None or accept(match[group]):
                 yield kind, match.start(group), match.end(group)
 
@@ -136,7 +141,9 @@ def _mixed_token(value: str) -> bool:
 
 
 def _mixed_case_digits(value: str) -> bool:
-    return _mixed_token(value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+    return (
+        _mixed_token(value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+    )
 
 
 def _is_bearer(value: str) -> bool:
@@ -156,90 +163,60 @@ def _is_real_password(value: str) -> bool:
     return not _is_placeholder(value)
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _PEM = r"-----(?:BEGIN|END)[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----"
 _TOKEN_FINDERS: tuple[_Finder, ...] = (
     _token_rule(
         "private_key",
         # up to END, or, for a truncated block, its header and the base64 chunks that follow
         rf"{_PEM}(?:[\s\S]*?{_PEM}|(?:(?:\\[nr]|[\s\"'`,+])*[A-Za-z0-9+/=]{{16,}})+)",
-        ("PRIVATE KEY",),
         _has_key_body,
     ),
+    _token_rule("aws_access_key_id", r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b"),
     _token_rule(
-        "aws_access_key_id",
-        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
-        ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+        "github_token", r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_\w{22,255})\b", _mixed_token
     ),
+    _token_rule("gitlab_token", r"gl(?:pat|dt|ptt|rt|soat|cbt)-[\w-]{20,}", _mixed_token),
     _token_rule(
-        "github_token",
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_\w{22,255})\b",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        _mixed_token,
-    ),
-    _token_rule(
-        "gitlab_token",
-        r"\bgl(?:pat|dt|ptt|rt|soat|cbt)-[\w-]{20,}",
-        ("glpat-", "gldt-", "glptt-", "glrt-", "glsoat-", "glcbt-"),
-        _mixed_token,
-    ),
-    _token_rule(
-        "slack_webhook",
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}",
-        ("hooks.slack.com",),
+        "slack_webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}"
     ),
     _token_rule(
         "slack_token",
-        r"\bxox[abeoprs]-[A-Za-z0-9-]{10,250}|\bxapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+",
-        ("xox", "xapp-"),
+        r"xox[abeoprs]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+",
         _mixed_token,
     ),
     _token_rule(
-        "stripe_key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,247}\b", ("k_live_", "k_test_"),
-        _mixed_token,
+        "stripe_key", r"[rs]k_(?:live|test)_[A-Za-z0-9]{10,247}\b", _mixed_token, gate="k_"
     ),
-    _token_rule("google_api_key", r"\bAIza[\w-]{35}(?![\w-])", ("AIza",)),
-    _token_rule("anthropic_api_key", r"\bsk-ant-[\w-]{32,}", ("sk-ant-",), _mixed_token),
-    _token_rule(
-        "openai_api_key",
-        r"\bsk-(?:proj-|svcacct-|admin-)?[\w-]{20,}",
-        ("sk-",),
-        _mixed_case_digits,
-    ),
-    _token_rule("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", ("npm_",), _mixed_token),
-    _token_rule("sendgrid_api_key", r"\bSG\.[\w-]{22}\.[\w-]{43}(?![\w-])", ("SG.",)),
-    _token_rule("twilio_api_key", r"\bSK[0-9a-fA-F]{32}\b", ("SK",), _mixed_token),
-    _token_rule("pypi_token", r"\bpypi-AgEIcHlwaS5vcmc[\w-]{50,}", ("pypi-AgEIcHlwaS5vcmc",)),
-    _token_rule("huggingface_token", r"\bhf_[A-Za-z]{34}\b", ("hf_",), _is_varied),
-    _token_rule("docker_token", r"\bdckr_pat_[\w-]{27,}", ("dckr_pat_",), _mixed_token),
-    _token_rule("digitalocean_token", r"\bdo[opr]_v1_[a-f0-9]{64}\b", ("_v1_",)),
-    _token_rule(
-        "shopify_token",
-        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
-        ("shpat_", "shpca_", "shppa_", "shpss_"),
-        _mixed_token,
-    ),
-    _token_rule("vault_token", r"\bhv[sb]\.[\w-]{90,}", ("hvs.", "hvb.")),
-    _token_rule(
-        "azure_storage_key", r"AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)", ("AccountKey=",)
-    ),
-    _token_rule("jwt", r"\beyJ[\w-]{10,}\.ey[\w-]{10,}\.[\w-]{10,}", ("eyJ",)),
+    _token_rule("google_api_key", r"AIza[\w-]{35}(?![\w-])"),
+    _token_rule("anthropic_api_key", r"sk-ant-[\w-]{32,}", _mixed_token),
+    _token_rule("openai_api_key", r"sk-(?:proj-|svcacct-|admin-)?[\w-]{20,}", _mixed_case_digits),
+    _token_rule("npm_token", r"npm_[A-Za-z0-9]{36}\b", _mixed_token),
+    _token_rule("sendgrid_api_key", r"SG\.[\w-]{22}\.[\w-]{43}(?![\w-])"),
+    _token_rule("twilio_api_key", r"SK[0-9a-fA-F]{32}\b", _mixed_token),
+    _token_rule("pypi_token", r"pypi-AgEIcHlwaS5vcmc[\w-]{50,}"),
+    _token_rule("huggingface_token", r"hf_[A-Za-z]{34}\b", _is_varied),
+    _token_rule("docker_token", r"dckr_pat_[\w-]{27,}", _mixed_token),
+    _token_rule("digitalocean_token", r"do[opr]_v1_[a-f0-9]{64}\b"),
+    _token_rule("shopify_token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", _mixed_token),
+    _token_rule("vault_token", r"hv[sb]\.[\w-]{90,}"),
+    _token_rule("azure_storage_key", r"AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)"),
+    _token_rule("jwt", r"eyJ[\w-]{10,}\.ey[\w-]{10,}\.[\w-]{10,}"),
     _token_rule(
         "bearer_token",
-        r"(?i:\bbearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{20,}=*)",
-        ("earer", "EARER"),
+        r"[Bb]earer[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{20,}=*)",
         _is_bearer,
+        gate="earer",
     ),
     _token_rule(
         "basic_auth",
-        r"(?i:\bbasic)[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])",
-        ("asic", "ASIC"),
+        r"Basic[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])",
         _is_basic_auth,
     ),
     _token_rule(
         "url_credentials",
         # only the password of the userinfo is redacted; the user name stays readable
         r"://[^\s:/?#@\"'`<>]{0,100}:(?P<secret>[^\s/?#@\"'`]{1,200})@[\w\[]",
-        ("://",),
         _is_real_password,
     ),
 )
@@ -252,21 +229,32 @@ _NAME_HIT = re.compile(
     r"|(?:api|access|private|signing|encryption|master)[-_]?key",
     re.A | re.I,
 )
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.-")
+_NAME_KEYWORDS = ("passw", "passphrase", "pwd", "secret", "token", "auth", "credential")
+_KEY_QUALIFIER = re.compile(r"(?:api|access|private|signing|encryption|master)[-_]?$", re.A)
+_NAME_CHARS = _WORD_CHARS | frozenset("$.-")
 _NAME_AFTER = re.compile(r"[\w$.-]*", re.A)
 _NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", re.A)
 _PASSWORD_WORDS = ("password", "passwd", "passphrase")
 _SECRET_WORDS = frozenset({"secret", "token", "auth", "credential", "credentials", "pwd"})
-_SECRET_KEYS = ("apikey", "accesskey", "privatekey", "secretkey", "signingkey", "encryptionkey",
-                "masterkey", "authkey", "clientsecret")
+_SECRET_KEYS = (
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "secretkey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "authkey",
+    "clientsecret",
+)
 # names that describe a secret rather than hold one: ``token_url``, ``PASSWORD_MIN_LENGTH``
-_DESCRIPTIVE_SUFFIXES = frozenset(
+_DESCRIPTIVE_SUFFIXES = _words(
     """url uri urls endpoint type types name names path file filename dir length len size count
     ttl timeout expiry expires expiration header prefix suffix field fields format pattern regex
     re env var method mode provider backend class enabled required policy version help text label
     message msg prompt description hint title error errors warning input selector id ids arn ref
     host hostname domain server port user username email issuer audience scope scopes algorithm
-    alg kind min max""".split()
+    alg kind min max"""
 )
 _ASSIGNMENT = re.compile(
     r"""
@@ -332,15 +320,38 @@ def _assignment_kind(name_class: str, name: str, value: str, ambiguous: bool) ->
     return "password_assignment" if name_class == "password" else "generic_secret_assignment"
 
 
+def _name_hits(text: str) -> list[int]:
+    """Offsets of the keywords every secret-like name contains, in order.
+
+    ``str.find`` over the lowercased text is ten times faster than one case-insensitive regex.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a non-ASCII letter lowercased to two characters
+        return [hit.start() for hit in _NAME_HIT.finditer(text)]
+    hits = [i for keyword in _NAME_KEYWORDS for i in _find_all(lowered, keyword)]
+    for i in _find_all(lowered, "key"):
+        if _KEY_QUALIFIER.search(lowered, max(0, i - 12), i):
+            hits.append(i)
+    return sorted(hits)
+
+
+def _find_all(haystack: str, needle: str) -> Iterator[int]:
+    i = haystack.find(needle)
+    while i != -1:
+        yield i
+        i = haystack.find(needle, i + len(needle))
+
+
 def _find_assignments(text: str) -> Iterator[_Span]:
     done = 0
-    for hit in _NAME_HIT.finditer(text):
-        if hit.start() < done:
+    for hit in _name_hits(text):
+        if hit < done:
             continue
-        start = hit.start()
-        while start > 0 and hit.start() - start < 100 and text[start - 1] in _NAME_CHARS:
+        start = hit
+        while start > 0 and hit - start < 100 and text[start - 1] in _NAME_CHARS:
             start -= 1
-        end = _NAME_AFTER.match(text, hit.end()).end()  # type: ignore[union-attr]
+        after = _NAME_AFTER.match(text, hit)
+        end = after.end() if after else hit
         done = end
         name = text[start:end]
         name_class = _classify_name(name)
@@ -351,7 +362,8 @@ def _find_assignments(text: str) -> Iterator[_Span]:
             value, value_start, ambiguous = match["quoted"], match.start("quoted"), False
         else:
             line_start = text.rfind("\n", 0, start) + 1
-            if _BARE_PREFIX.fullmatch(text, line_start, start) is None and not name.startswith("--"):
+            is_flag = name.startswith("--")
+            if not is_flag and _BARE_PREFIX.fullmatch(text, line_start, start) is None:
                 continue
             if match["op"] == ":" and match.start("bare") == match.end("op"):
                 continue  # YAML needs a space after the colon; this is a scheme or a path
@@ -365,3 +377,158 @@ def _find_assignments(text: str) -> Iterator[_Span]:
         if kind is not None:
             done = value_start + len(value)
             yield kind, value_start, done
+
+
+# --- PII -------------------------------------------------------------------------------------
+
+_EMAIL_DOMAIN = re.compile(
+    r"@(?P<domain>(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24})(?![\w-])", re.A
+)
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}$", re.A)
+# Not personal: RFC 2606/6761 reserved names, role senders such as ``noreply@company.com``, ssh
+# remotes (``git@github.com``) and ``icon@2x.png``. GitHub's ``123+login@users.noreply.github.com``
+# names a person, so it is redacted.
+_RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
+_RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost", "local"})
+_FILE_EXTENSIONS = _words(
+    "png jpg jpeg gif svg webp ico bmp js mjs ts tsx jsx py css scss html json md txt yml yaml"
+)
+_ROLE_SENDERS = frozenset({"noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon"})
+
+
+def _find_emails(text: str) -> Iterator[_Span]:
+    if "@" not in text:
+        return
+    for match in _EMAIL_DOMAIN.finditer(text):
+        at = match.start()
+        local = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
+        if local is None:
+            continue
+        domain = match["domain"].lower()
+        user = local[0].lower()
+        line_start = max(text.rfind("\n", 0, at), text.rfind(" ", 0, at)) + 1
+        if "://" in text[line_start:at] or user == "git":  # URL userinfo, an ssh remote
+            continue
+        tld = domain.rsplit(".", 1)[-1]
+        if domain.endswith(_RESERVED_DOMAINS) or tld in _RESERVED_TLDS or tld in _FILE_EXTENSIONS:
+            continue
+        if user in _ROLE_SENDERS and domain != "users.noreply.github.com":
+            continue
+        yield "email", local.start(), match.end()
+
+
+# Not redacted: 0.*, loopback 127.*, multicast and reserved 224+ (so 255.255.255.255 and netmasks),
+# the RFC 5737 documentation nets, and a dotted quad after "version", "==" or "@" on its line
+# (``version = "1.2.3.4"``, ``pkg==4.0.0.1``). Private nets are redacted: they map our network.
+_DIGITS = frozenset("0123456789")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)", re.A)
+# a regex that starts with a literal "." skips through text 30x faster than one starting with \d
+_IPV4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
+_VERSION_CONTEXT = re.compile(r"(?i)version|(?:==|>=|<=|~=|\^|~|@)\s*$")
+_DOCUMENTATION_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
+
+
+def _find_ipv4(text: str) -> Iterator[_Span]:
+    for hint in _IPV4_HINT.finditer(text):
+        start = hint.start()
+        while start > hint.start() - 3 and start > 0 and text[start - 1] in _DIGITS:
+            start -= 1
+        match = _IPV4.match(text, start)
+        if match is None:
+            continue
+        address = match[0]
+        first = int(address.split(".", 1)[0])
+        if first in (0, 127) or first >= 224 or address.startswith(_DOCUMENTATION_NETS):
+            continue
+        line_start = max(text.rfind("\n", 0, start) + 1, start - 40)
+        if _VERSION_CONTEXT.search(text, line_start, start):
+            continue
+        yield "ipv4", start, match.end()
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+# order breaks ties between findings of the same width: specific rules before generic ones
+_FINDERS: tuple[_Finder, ...] = (*_TOKEN_FINDERS, _find_assignments, _find_emails, _find_ipv4)
+
+
+def find_secrets(text: str) -> list[Finding]:
+    """Every secret and piece of PII in ``text``, in order, overlapping findings merged."""
+    spans = sorted(
+        (start, -(end - start), order, kind, end)
+        for order, finder in enumerate(_FINDERS)
+        for kind, start, end in finder(text)
+    )
+    findings: list[Finding] = []
+    cluster: list[tuple[int, int, int, str, int]] = []
+    line, counted = 1, 0
+
+    def close() -> None:
+        nonlocal line, counted
+        start, end = cluster[0][0], max(span[4] for span in cluster)
+        kind = min(cluster, key=lambda span: (span[1], span[0], span[2]))[3]
+        line += text.count("\n", counted, start)
+        counted = start
+        findings.append(Finding(kind=kind, line=line, start=start, end=end))
+
+    for span in spans:
+        if cluster and span[0] >= max(s[4] for s in cluster):
+            close()
+            cluster = []
+        cluster.append(span)
+    if cluster:
+        close()
+    return findings
+
+
+def redact(text: str) -> tuple[str, list[Finding]]:
+    """``text`` with every finding replaced by ``<SECRET:kind>`` or ``<PII:kind>``, and them."""
+    findings = find_secrets(text)
+    parts: list[str] = []
+    position = 0
+    for finding in findings:
+        parts += (text[position : finding.start], finding.placeholder)
+        position = finding.end
+    parts.append(text[position:])
+    return "".join(parts), findings
+
+
+_SECRET_FILE_NAMES = _words(
+    """.npmrc .pypirc .netrc _netrc .git-credentials .pgpass .htpasswd .dockercfg .vault-token
+    .s3cfg credentials.json id_rsa id_dsa id_ecdsa id_ed25519 terraform.tfstate"""
+)
+_SECRET_SUFFIXES = (
+    ".pem",
+    ".key",
+    ".p12",
+    ".pfx",
+    ".jks",
+    ".keystore",
+    ".ppk",
+    ".kdbx",
+    ".keytab",
+    ".tfstate",
+    ".tfstate.backup",
+)
+_SECRET_PATHS = (".aws/credentials", ".docker/config.json", ".kube/config")
+_TEMPLATE_MARKERS = ("example", "sample", "template", "dist", "defaults", "tmpl", "tpl")
+
+
+def is_secret_file(path: str) -> bool:
+    """Whether the file at ``path`` is a secret by nature (keys, keystores, .env, credentials).
+
+    ``.env``, ``.env.*`` and ``*.env`` count unless their name marks a template (``.env.example``,
+    ``.env.sample``, ``.env.template``, ``.env.dist`` …); public halves (``id_rsa.pub``) do not.
+    """
+    normalized = path.replace("\\", "/").lower()
+    name = normalized.rsplit("/", 1)[-1]
+    if name in _SECRET_FILE_NAMES or name.endswith(_SECRET_SUFFIXES):
+        return True
+    if normalized.endswith(_SECRET_PATHS) or re.fullmatch(r"ssh_host_\w+_key", name):
+        return True
+    if name.startswith("client_secret") and name.endswith(".json"):
+        return True
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return not any(marker in name for marker in _TEMPLATE_MARKERS)
+    return False

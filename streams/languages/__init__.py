@@ -1,23 +1,24 @@
 """The languages codemill extracts from: each is a tree-sitter grammar, a query file and one line.
 
-A language is registered by one :class:`LanguageSpec` in ``_REGISTRY`` plus ``<name>.scm`` beside
-this module. The query's capture names are the whole contract with :mod:`streams.extract`:
-``@definition.function``, ``@definition.method`` or ``@definition.class`` (the definition node,
-one per match), ``@name``, ``@header.end`` (the signature ends where this node ends), ``@span``
-(the full extent when wider than the definition, e.g. with decorators), ``@doc`` (the raw
-documentation, turned into text by the spec's ``docstring`` hook) and ``@import`` (a module-level
-import). Several patterns may describe parts of the same definition; their captures are merged.
-Parsers and queries are built once per process and are not thread-safe.
+A language is one :class:`LanguageSpec` line in :data:`LANGUAGES` plus a ``<name>.scm`` query
+beside this module. The query's capture names are its whole contract with
+:mod:`streams.extract`: ``@definition.function``, ``@definition.method`` or ``@definition.class``
+(the definition node, one per match), ``@name``, ``@header.end`` (the signature ends where this
+node ends), ``@span`` (the full extent when wider than the definition, e.g. with decorators),
+``@doc`` (raw documentation, made plain text by the spec's ``docstring`` hook) and ``@import`` (a
+module-level import). Several patterns may describe parts of one definition; their captures are
+merged. Parsers and queries are built once per process and are not thread-safe.
 """
 
 import ast
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import PurePosixPath
+from types import MappingProxyType
 
 from tree_sitter import Language, Parser, Query
 
@@ -54,15 +55,15 @@ def _python_docstring(literal: str) -> str:
     return inspect.cleandoc(value) if isinstance(value, str) else ""
 
 
-_REGISTRY: dict[str, LanguageSpec] = {
-    spec.name: spec
-    for spec in (
-        LanguageSpec("python", (".py",), _grammar("tree_sitter_python"), _python_docstring),
-    )
-}
-_BY_EXTENSION: dict[str, LanguageSpec] = {
-    ext: spec for spec in _REGISTRY.values() for ext in spec.extensions
-}
+LANGUAGES: Mapping[str, LanguageSpec] = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            LanguageSpec("python", (".py",), _grammar("tree_sitter_python"), _python_docstring),
+        )
+    }
+)
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES.values() for ext in spec.extensions}
 
 
 def language_for_path(path: str) -> LanguageSpec | None:
@@ -73,9 +74,9 @@ def language_for_path(path: str) -> LanguageSpec | None:
 def get_language(name: str) -> LanguageSpec:
     """The registered language called ``name``; ValueError naming the known ones otherwise."""
     try:
-        return _REGISTRY[name]
+        return LANGUAGES[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        known = ", ".join(sorted(LANGUAGES))
         raise ValueError(f"unknown language {name!r}; registered languages: {known}") from None
 
 
