@@ -16,7 +16,7 @@ from rich.table import Table as RichTable
 from codemill import report
 from common.errors import CodemillError
 from common.settings import Settings
-from infra.stack import local_stack, running_bootstrap
+from infra.stack import Stack, local_stack, running_bootstrap
 from streams.backfill import BackfillPlan, plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
 
@@ -49,7 +49,9 @@ def _own_repository() -> str:
     return str(Path(found).parent if Path(found).name == ".git" else Path(found))
 
 
-def _ingest(settings: Settings, plan: BackfillPlan, fmt: str, timeout: float) -> dict[str, Any]:
+def _ingest(
+    settings: Settings, plan: BackfillPlan, fmt: str, timeout: float, stack: Stack | None = None
+) -> dict[str, Any]:
     """Publish a backfill plan and wait until the ledger has every commit; returns figures."""
     started = time.perf_counter()
     producer = AsyncProducer(settings.kafka.client_config())
@@ -77,6 +79,11 @@ def _ingest(settings: Settings, plan: BackfillPlan, fmt: str, timeout: float) ->
                     f"({state.done}/{len(shas)} commits): see {settings.home / 'logs'}"
                 )
             time.sleep(0.25)
+            if stack is not None and stack.worker is not None and stack.worker.poll() is not None:
+                raise CodemillError(
+                    f"the Faust worker died (exit code {stack.worker.returncode}): "
+                    f"see {settings.home / 'logs' / 'worker.log'}"
+                )
             state = progress(settings, plan.repo, shas)
             bar.update(commits, completed=state.done + state.failed)
             bar.update(examples, completed=state.examples)
@@ -112,7 +119,7 @@ def demo(
                 f"stack up: broker {stack.settings.kafka.bootstrap}, lake {settings.lake_uri}"
             )
             plan = plan_backfill(stack.settings, source, max_commits=max_commits)
-            figures = _ingest(stack.settings, plan, fmt, timeout=3600)
+            figures = _ingest(stack.settings, plan, fmt, timeout=3600, stack=stack)
         figures["tables"] = report.table_counts(settings)
         figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
         figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
@@ -184,7 +191,7 @@ def backfill(
         else:
             with local_stack(settings) as stack:
                 plan = plan_backfill(stack.settings, repo, branch, since, max_commits, name)
-                figures = _ingest(stack.settings, plan, fmt, timeout)
+                figures = _ingest(stack.settings, plan, fmt, timeout, stack)
     except CodemillError as exc:
         _fail(exc)
     _emit(figures, fmt, "codemill backfill")

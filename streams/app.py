@@ -110,7 +110,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
         sink.forget()
         processor.forget()
 
-    @app.on_after_shutdown.connect
+    @app.on_before_shutdown.connect
     async def on_shutdown(app: faust.App, **kwargs: object) -> None:
         producer.close()
 

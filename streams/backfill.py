@@ -83,6 +83,7 @@ def push_events(plan: BackfillPlan, chunk: int, now: datetime) -> list[PushEvent
                 repo=plan.repo,
                 clone_url=plan.clone_url,
                 ref=plan.ref,
+                after=part[-1].sha,
                 commits=[PushCommit(sha=c.sha, message=c.message) for c in part],
                 received_at=now,
             )

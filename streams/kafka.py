@@ -18,7 +18,7 @@ class AsyncProducer:
         settings: dict[str, Any] = {
             "acks": "all",
             "linger.ms": 5,
-            "compression.type": "lz4",
+            "compression.type": "none",
             "queue.buffering.max.messages": 1_000_000,
             "message.max.bytes": 16 * 1024 * 1024,
             **config,

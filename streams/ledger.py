@@ -80,6 +80,7 @@ def owed_pushes(lines: Iterable[LedgerLine], chunk: int, now: datetime) -> list[
                     repo=repo,
                     clone_url=url,
                     ref=part[-1].ref,
+                    after=part[-1].sha,
                     commits=[PushCommit(sha=line.sha) for line in part],
                     received_at=now,
                 )

@@ -10,8 +10,8 @@ password-like, too short, too regular or too low in entropy to be a key. PII rul
 IPv4 addresses; the exemptions are documented beside them. Overlapping findings merge into one span
 named after the widest, so no part of a secret survives; ``redact`` puts ``<SECRET:kind>`` or
 ``<PII:kind>`` in its place and its output is a fixed point. ``is_secret_file`` names files that are
-secrets by nature. Patterns compile at import, token rules run only when a keyword occurs, and no
-pattern can backtrack catastrophically, so a clean text costs a few linear scans.
+secrets by nature. Patterns compile at import and start with a literal that ``re`` can skip ahead
+to, and none can backtrack catastrophically, so a clean text costs a few fast linear scans.
 """
 
 import base64
@@ -225,36 +225,29 @@ _TOKEN_FINDERS: tuple[_Finder, ...] = (
 # --- the assignment rule: a literal given to a secret-like name ---------------------------------
 
 _NAME_HIT = re.compile(
-    r"passw(?:or)?d|passphrase|pwd|secret|token|auth|credential"
+    r"pass|pwd|secret|token|auth|credential"
     r"|(?:api|access|private|signing|encryption|master)[-_]?key",
     re.A | re.I,
 )
-_NAME_KEYWORDS = ("passw", "passphrase", "pwd", "secret", "token", "auth", "credential")
+_NAME_KEYWORDS = ("pass", "pwd", "secret", "token", "auth", "credential")
 _KEY_QUALIFIER = re.compile(r"(?:api|access|private|signing|encryption|master)[-_]?$", re.A)
 _NAME_CHARS = _WORD_CHARS | frozenset("$.-")
 _NAME_AFTER = re.compile(r"[\w$.-]*", re.A)
 _NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", re.A)
 _PASSWORD_WORDS = ("password", "passwd", "passphrase")
-_SECRET_WORDS = frozenset({"secret", "token", "auth", "credential", "credentials", "pwd"})
-_SECRET_KEYS = (
-    "apikey",
-    "accesskey",
-    "privatekey",
-    "secretkey",
-    "signingkey",
-    "encryptionkey",
-    "masterkey",
-    "authkey",
-    "clientsecret",
+_SECRET_WORDS = _words("secret token auth authorization credential credentials pwd")
+_SECRET_KEYS = tuple(
+    _words("""apikey accesskey privatekey secretkey signingkey encryptionkey masterkey authkey
+    clientsecret""")
 )
 # names that describe a secret rather than hold one: ``token_url``, ``PASSWORD_MIN_LENGTH``
 _DESCRIPTIVE_SUFFIXES = _words(
     """url uri urls endpoint type types name names path file filename dir length len size count
     ttl timeout expiry expires expiration header prefix suffix field fields format pattern regex
     re env var method mode provider backend class enabled required policy version help text label
-    message msg prompt description hint title error errors warning input selector id ids arn ref
+    message msg hdr prompt description hint title error errors warning input selector arn ref
     host hostname domain server port user username email issuer audience scope scopes algorithm
-    alg kind min max"""
+    alg kind min max start end begin sep separator delimiter char chars"""
 )
 _ASSIGNMENT = re.compile(
     r"""
@@ -262,16 +255,18 @@ _ASSIGNMENT = re.compile(
     (?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.\[\]<>|?, ]{1,60}?(?=[ \t]*=[^=>]))?   # : str, : &str
     (?:[ \t]+[A-Za-z_][\w.\[\]*]*(?=[ \t]*=[^=>]))?          # Go: var token string =
     [ \t]*(?P<op>:=|=>|\?\?=|\|\|=|\?=|=|:)(?![=:])[ \t]*
-    (?:(?:[rRbBuU]{1,2}|@)?(?P<quote>["'`])(?P<quoted>(?:\\.|[^\\\n])*?)(?P=quote)
-      |(?P<bare>[^\s"'`][^\n]*))
+    (?:(?:[rRbBuU]{1,2}|@)?(?P<quote>["'`])(?P<quoted>(?:\\.|[^\\\n]){0,1024}?)(?P=quote)
+      |(?P<bare>[^\s"'`][^\n]{0,1023}))                    # bounded: each name costs O(1)
     """,
     re.A | re.X,
 )
 # where an unquoted value is a literal: .env, YAML, INI, Dockerfile ENV, a --flag
 _BARE_PREFIX = re.compile(r"[ \t]*(?:(?:export|ENV|ARG|set)[ \t]+|-[ \t]+)?", re.A)
+_COMMENT = re.compile(r"[ \t]#")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*", re.A)
 _REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+", re.A)
 _PATH_LIKE = re.compile(r"(?:~|\.{1,2})?/[a-z0-9_./-]*", re.A)
+_WORDS = re.compile(r"(?:[A-Z]?[a-z]+[-_.]?)+", re.A)  # "Proxy-Authorization", "client_credentials"
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}", re.A)
 
 
@@ -280,22 +275,38 @@ def _classify_name(name: str) -> str | None:
     words = [w.lower() for w in _NAME_WORD.findall(name.rsplit(".", 1)[-1])]
     if not words or words[-1] in _DESCRIPTIVE_SUFFIXES:
         return None
-    if any(w.endswith(_PASSWORD_WORDS) for w in words):
-        return "password"
+    if words[-1] == "pass" or any(w.endswith(_PASSWORD_WORDS) for w in words):
+        return "password"  # DB_PASS, but not pass_rate or bypass
     joined = "".join(words)
     if any(w in _SECRET_WORDS or w.endswith(("token", "secret")) for w in words):
         return "secret"
     return "secret" if any(k in joined for k in _SECRET_KEYS) else None
 
 
-def _bare_value(raw: str) -> str | None:
-    """The literal of an unquoted ``KEY=value`` / ``key: value``, or None where it is code."""
-    value = re.split(r"[ \t]#", raw, maxsplit=1)[0].strip()
+def _bare_literal(text: str, match: re.Match[str], start: int, end: int) -> tuple[str, bool] | None:
+    """The unquoted value of ``text[start:end]`` (a name) and whether it is ambiguous, or None.
+
+    Unquoted values are literals only in .env, YAML, INI, Dockerfile ``ENV`` and ``--flag=``
+    syntax, where the name starts its line or is a flag. ``KEY=value`` and ``--flag=value`` end at
+    whitespace, as in a shell; ``key: value`` runs to a `` #`` comment. Code is not a literal: a
+    value with brackets or quotes, ending with ``,``/``;`` or a dotted reference. A bare identifier
+    in spaced syntax (``password: userPassword``) is ambiguous: it may be a variable.
+    """
+    flag = text.startswith("--", start)
+    window = max(0, start - 200)  # bounded so a long line with many names stays linear
+    line_start = text.rfind("\n", window, start) + 1 or window
+    if not flag and _BARE_PREFIX.fullmatch(text, line_start, start) is None:
+        return None
+    if match["op"] == ":" and match.start("bare") == match.end("op"):
+        return None  # YAML needs a space after the colon; this is a scheme or a path
+    raw = match["bare"]
+    shell_style = text.startswith("=", end) and match.start("bare") == end + 1
+    value = raw.split(maxsplit=1)[0] if shell_style else _COMMENT.split(raw, maxsplit=1)[0].strip()
     if not value or value[-1] in ",;)" or value[0] in "$%<!&*|>":
         return None
     if any(c.isspace() or c in "\"'`()[]{}" for c in value) or _REFERENCE.fullmatch(value):
         return None
-    return value
+    return value, not shell_style and _IDENTIFIER.fullmatch(value) is not None
 
 
 def _assignment_kind(name_class: str, name: str, value: str, ambiguous: bool) -> str | None:
@@ -308,14 +319,16 @@ def _assignment_kind(name_class: str, name: str, value: str, ambiguous: bool) ->
         return None
     if any(c.isspace() for c in value):  # prose, messages and passphrases are left for later
         return None
-    lowered = name.lower()
-    if ("aws" in lowered or "secret_access" in lowered) and _AWS_SECRET.fullmatch(value):
+    squashed = name.lower().replace("_", "").replace("-", "")
+    if ("aws" in squashed or "secretaccess" in squashed) and _AWS_SECRET.fullmatch(value):
         return "aws_secret_access_key"
     if ambiguous and (not any(c.isdigit() for c in value) or _NAME_HIT.search(value)):
         return None
     if name_class == "password" and not ambiguous:
         return "password_assignment" if len(value) >= 6 else None
-    if len(value) < 8 or _entropy(value) < 3.0 or not _is_varied(value):
+    if len(value) < 8 or _entropy(value) < 3.0 or not _is_varied(value) or _WORDS.fullmatch(value):
+        return None
+    if "\\" in value or _NAME_HIT.search(value):  # a regex, "types-auth0-python", "token_v2"
         return None
     return "password_assignment" if name_class == "password" else "generic_secret_assignment"
 
@@ -361,18 +374,10 @@ def _find_assignments(text: str) -> Iterator[_Span]:
         if match["quote"]:
             value, value_start, ambiguous = match["quoted"], match.start("quoted"), False
         else:
-            line_start = text.rfind("\n", 0, start) + 1
-            is_flag = name.startswith("--")
-            if not is_flag and _BARE_PREFIX.fullmatch(text, line_start, start) is None:
-                continue
-            if match["op"] == ":" and match.start("bare") == match.end("op"):
-                continue  # YAML needs a space after the colon; this is a scheme or a path
-            bare = _bare_value(match["bare"])
+            bare = _bare_literal(text, match, start, end)
             if bare is None:
                 continue
-            value, value_start = bare, match.start("bare")
-            env_style = text.startswith("=", end) and value_start == end + 1
-            ambiguous = not env_style and _IDENTIFIER.fullmatch(value) is not None
+            (value, ambiguous), value_start = bare, match.start("bare")
         kind = _assignment_kind(name_class, name, value, ambiguous)
         if kind is not None:
             done = value_start + len(value)
@@ -384,21 +389,21 @@ def _find_assignments(text: str) -> Iterator[_Span]:
 _EMAIL_DOMAIN = re.compile(
     r"@(?P<domain>(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24})(?![\w-])", re.A
 )
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}$", re.A)
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z", re.A)
 # Not personal: RFC 2606/6761 reserved names, role senders such as ``noreply@company.com``, ssh
-# remotes (``git@github.com``) and ``icon@2x.png``. GitHub's ``123+login@users.noreply.github.com``
-# names a person, so it is redacted.
-_RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
-_RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost", "local"})
-_FILE_EXTENSIONS = _words(
-    "png jpg jpeg gif svg webp ico bmp js mjs ts tsx jsx py css scss html json md txt yml yaml"
+# remotes (``git@github.com``). GitHub's ``123+login@users.noreply.github.com`` names a person, so
+# it is redacted. The top-level domain must be a country code or a common one, so that code such
+# as ``icon@2x.png`` or ``x@layer.weight`` is not an address; rare long TLDs are missed for now.
+_RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
+_COMMON_TLDS = _words(
+    """com org net edu gov mil int io dev app ai co info biz me tech cloud xyz site online email
+    name pro jobs corp internal lan intranet home mail"""
 )
+_FILE_EXTENSIONS = _words("js py ts md rs go rb sh pl cc hh db gz xz so mk")
 _ROLE_SENDERS = frozenset({"noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon"})
 
 
 def _find_emails(text: str) -> Iterator[_Span]:
-    if "@" not in text:
-        return
     for match in _EMAIL_DOMAIN.finditer(text):
         at = match.start()
         local = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
@@ -406,11 +411,15 @@ def _find_emails(text: str) -> Iterator[_Span]:
             continue
         domain = match["domain"].lower()
         user = local[0].lower()
-        line_start = max(text.rfind("\n", 0, at), text.rfind(" ", 0, at)) + 1
-        if "://" in text[line_start:at] or user == "git":  # URL userinfo, an ssh remote
+        scheme = text.rfind("://", max(0, at - 300), at)
+        if scheme != -1 and not any(c.isspace() for c in text[scheme:at]):
+            continue  # the userinfo of a URL: url_credentials covers its password
+        if user == "git":  # an ssh remote, git@github.com:org/repo
             continue
         tld = domain.rsplit(".", 1)[-1]
-        if domain.endswith(_RESERVED_DOMAINS) or tld in _RESERVED_TLDS or tld in _FILE_EXTENSIONS:
+        if domain.endswith(_RESERVED_DOMAINS) or tld in _FILE_EXTENSIONS:
+            continue
+        if len(tld) != 2 and tld not in _COMMON_TLDS:  # also .test, .invalid, .localhost
             continue
         if user in _ROLE_SENDERS and domain != "users.noreply.github.com":
             continue
@@ -418,14 +427,16 @@ def _find_emails(text: str) -> Iterator[_Span]:
 
 
 # Not redacted: 0.*, loopback 127.*, multicast and reserved 224+ (so 255.255.255.255 and netmasks),
-# the RFC 5737 documentation nets, and a dotted quad after "version", "==" or "@" on its line
-# (``version = "1.2.3.4"``, ``pkg==4.0.0.1``). Private nets are redacted: they map our network.
+# network addresses (*.0), the RFC 5737 documentation nets, quads whose first three parts are single
+# digits (versions, RFC sections and OIDs such as 1.2.5.3, 8.2.4.44, 1.3.6.1; also 1.1.1.1 and
+# 8.8.8.8, which are nobody's), and a quad after "version", "==", ">=" or "~=" on its line
+# (``version = "10.2.3.4"``, ``pkg==14.0.0.1``). Private nets are redacted: they map our network.
 _DIGITS = frozenset("0123456789")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)", re.A)
 # a regex that starts with a literal "." skips through text 30x faster than one starting with \d
 _IPV4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
-_VERSION_CONTEXT = re.compile(r"(?i)version|(?:==|>=|<=|~=|\^|~|@)\s*$")
+_VERSION_CONTEXT = re.compile(r"(?i)version|(?:==|>=|<=|~=|\^|~)\s*$")
 _DOCUMENTATION_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 
 
@@ -438,10 +449,13 @@ def _find_ipv4(text: str) -> Iterator[_Span]:
         if match is None:
             continue
         address = match[0]
-        first = int(address.split(".", 1)[0])
-        if first in (0, 127) or first >= 224 or address.startswith(_DOCUMENTATION_NETS):
+        octets = [int(octet) for octet in address.split(".")]
+        if octets[0] in (0, 127) or octets[0] >= 224 or octets[3] == 0 or max(octets[:3]) < 10:
             continue
-        line_start = max(text.rfind("\n", 0, start) + 1, start - 40)
+        if address.startswith(_DOCUMENTATION_NETS):
+            continue
+        window = max(0, start - 40)
+        line_start = text.rfind("\n", window, start) + 1 or window
         if _VERSION_CONTEXT.search(text, line_start, start):
             continue
         yield "ipv4", start, match.end()
@@ -456,30 +470,38 @@ _FINDERS: tuple[_Finder, ...] = (*_TOKEN_FINDERS, _find_assignments, _find_email
 def find_secrets(text: str) -> list[Finding]:
     """Every secret and piece of PII in ``text``, in order, overlapping findings merged."""
     spans = sorted(
-        (start, -(end - start), order, kind, end)
+        (start, end, order, kind)
         for order, finder in enumerate(_FINDERS)
         for kind, start, end in finder(text)
     )
     findings: list[Finding] = []
-    cluster: list[tuple[int, int, int, str, int]] = []
     line, counted = 1, 0
-
-    def close() -> None:
-        nonlocal line, counted
-        start, end = cluster[0][0], max(span[4] for span in cluster)
-        kind = min(cluster, key=lambda span: (span[1], span[0], span[2]))[3]
+    for kind, start, end in _merge(spans):
         line += text.count("\n", counted, start)
         counted = start
         findings.append(Finding(kind=kind, line=line, start=start, end=end))
-
-    for span in spans:
-        if cluster and span[0] >= max(s[4] for s in cluster):
-            close()
-            cluster = []
-        cluster.append(span)
-    if cluster:
-        close()
     return findings
+
+
+def _merge(spans: list[tuple[int, int, int, str]]) -> Iterator[_Span]:
+    """Runs of overlapping ``(start, end, rule order, kind)`` spans, sorted by start, as one span.
+
+    The run covers the union of its spans, so no part of any secret is left out, and takes the kind
+    of the widest span; ties go to the one that starts first, then to the earlier rule.
+    """
+    if not spans:
+        return
+    run_start, run_end, order, kind = spans[0]
+    best = (run_start - run_end, run_start, order)
+    for start, end, order, candidate in spans[1:]:
+        if start >= run_end:
+            yield kind, run_start, run_end
+            run_start, run_end, kind, best = start, end, candidate, (start - end, start, order)
+            continue
+        run_end = max(run_end, end)
+        if (start - end, start, order) < best:
+            kind, best = candidate, (start - end, start, order)
+    yield kind, run_start, run_end
 
 
 def redact(text: str) -> tuple[str, list[Finding]]:
@@ -498,20 +520,8 @@ _SECRET_FILE_NAMES = _words(
     """.npmrc .pypirc .netrc _netrc .git-credentials .pgpass .htpasswd .dockercfg .vault-token
     .s3cfg credentials.json id_rsa id_dsa id_ecdsa id_ed25519 terraform.tfstate"""
 )
-_SECRET_SUFFIXES = (
-    ".pem",
-    ".key",
-    ".p12",
-    ".pfx",
-    ".jks",
-    ".keystore",
-    ".ppk",
-    ".kdbx",
-    ".keytab",
-    ".tfstate",
-    ".tfstate.backup",
-)
-_SECRET_PATHS = (".aws/credentials", ".docker/config.json", ".kube/config")
+_SECRET_SUFFIXES = tuple(_words(".pem .key .p12 .pfx .jks .keystore .ppk .kdbx .keytab .tfstate"))
+_SECRET_PATHS = (".aws/credentials", ".docker/config.json", ".kube/config", ".tfstate.backup")
 _TEMPLATE_MARKERS = ("example", "sample", "template", "dist", "defaults", "tmpl", "tpl")
 
 
