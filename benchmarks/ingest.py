@@ -13,7 +13,6 @@ import json
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -272,4 +271,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

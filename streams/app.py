@@ -6,10 +6,11 @@ idempotent Delta commits (see :mod:`streams.sink`), not from Kafka transactions.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import faust
-from faust.types import EventT, StreamT
+from faust import Stream
+from faust.types import TP, EventT, StreamT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
@@ -20,7 +21,7 @@ from common.settings import Settings
 from streams import metrics
 from streams.kafka import AsyncProducer
 from streams.processor import PushProcessor
-from streams.sink import DeltaSink, Incoming, describe
+from streams.sink import BatchResult, DeltaSink, Incoming, describe
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.EXAMPLES}")
 
     @app.agent(pushes)
-    async def process_pushes(stream: StreamT[bytes]) -> AsyncIterator[None]:
+    async def process_pushes(stream: StreamT[bytes]) -> None:
         async for value in stream:
             try:
                 push = PushEvent.model_validate_json(value)
@@ -74,19 +75,19 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
                 log.error("dropping an invalid push event: %s", exc)
                 continue
             await processor.handle(push)
-            yield None
 
     @app.agent(examples)
-    async def write_examples(stream: StreamT[bytes]) -> AsyncIterator[None]:
-        batches = stream.take_events(settings.lake.batch_size, within=settings.lake.batch_seconds)
+    async def write_examples(stream: StreamT[bytes]) -> None:
+        batches = cast(Stream[bytes], stream).take_events(
+            settings.lake.batch_size, within=settings.lake.batch_seconds
+        )
         async for events in batches:
             batch = [_incoming(event) for event in events]
             result = await asyncio.to_thread(sink.write, batch)
-            _observe(app, result.written, result.replayed, result.duplicates, result.seconds)
+            _observe(app, batch, result)
             log.info("sink batch of %d: %s", len(batch), describe(result))
-            yield None
 
-    @app.timer(interval=settings.lake.compact_every_seconds)
+    @app.timer(interval=settings.lake.compact_every_seconds)  # type: ignore[untyped-decorator]
     async def compact_tables() -> None:
         for table in COMPACTED:
             await asyncio.to_thread(
@@ -106,33 +107,32 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
         )
 
     @app.on_partitions_assigned.connect
-    async def on_assigned(app: faust.App, assigned: set[object], **kwargs: object) -> None:
+    def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         sink.forget()
         processor.forget()
 
     @app.on_before_shutdown.connect
-    async def on_shutdown(app: faust.App, **kwargs: object) -> None:
+    def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         producer.close()
 
     return app
 
 
-def _incoming(event: EventT) -> Incoming:
+def _incoming(event: EventT[bytes]) -> Incoming:
     message = event.message
-    return Incoming(message.partition, message.offset, message.value)
+    return Incoming(message.partition, message.offset, message.value or b"")
 
 
-def _observe(
-    app: faust.App, written: dict[str, int], replayed: int, duplicates: int, seconds: float
-) -> None:
-    for table, n in written.items():
+def _observe(app: faust.App, batch: list[Incoming], result: BatchResult) -> None:
+    for table, n in result.written.items():
         metrics.ROWS_WRITTEN.labels(table).inc(n)
-    metrics.SINK_DUPLICATES.labels("replay").inc(replayed)
-    metrics.SINK_DUPLICATES.labels("id").inc(duplicates)
-    metrics.SINK_COMMIT_SECONDS.observe(seconds)
-    consumer = app.consumer
-    for tp in consumer.assignment():
-        high = consumer.highwater(tp)
-        position = app.consumer._committed_offset.get(tp)
-        if high is not None and position is not None:
-            metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - position - 1))
+    metrics.SINK_DUPLICATES.labels("replay").inc(result.replayed)
+    metrics.SINK_DUPLICATES.labels("id").inc(result.duplicates)
+    metrics.SINK_COMMIT_SECONDS.observe(result.seconds)
+    done: dict[int, int] = {}
+    for item in batch:
+        done[item.partition] = max(item.offset, done.get(item.partition, -1))
+    for partition, offset in done.items():
+        high = app.consumer.highwater(TP(Topic.EXAMPLES, partition))
+        if high is not None:
+            metrics.LAG.labels(Topic.EXAMPLES, str(partition)).set(max(0, high - offset - 1))

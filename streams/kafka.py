@@ -6,6 +6,7 @@ the event loop, so producing thousands of records a second costs the loop almost
 
 import asyncio
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -14,7 +15,7 @@ from common.errors import BrokerError
 
 
 class AsyncProducer:
-    def __init__(self, config: dict[str, str], **overrides: Any) -> None:
+    def __init__(self, config: Mapping[str, str | int | float | bool], **overrides: Any) -> None:
         settings: dict[str, Any] = {
             "acks": "all",
             "linger.ms": 5,

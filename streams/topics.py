@@ -2,7 +2,7 @@
 
 import logging
 
-from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic  # type: ignore[attr-defined]
 
 from common.errors import BrokerError
 from common.names import Topic

@@ -32,7 +32,9 @@ class Up:
 
     def post(self, provider: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/webhooks/{provider}", data=body, method="POST",
+            f"http://127.0.0.1:{self.port}/webhooks/{provider}",
+            data=body,
+            method="POST",
             headers={"Content-Type": "application/json", **headers},
         )
         try:
@@ -58,8 +60,9 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     }
     env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
     log = (home / "up.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "codemill", "up"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codemill", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     running = Up(home, port, proc)
 
     def healthy() -> bool:
@@ -168,7 +171,9 @@ def test_bad_input_gets_a_reason(up: Up) -> None:
 
 
 def test_ping_and_tag_deletion(up: Up) -> None:
-    fixtures = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "github-webhooks"
+    fixtures = (
+        Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "github-webhooks"
+    )
     ping = (fixtures / "ping-payload.json").read_bytes()
     assert up.post("github", ping, signed(ping, event="ping", delivery="p1"))[0] == 200
     tag = (fixtures / "push-payload.json").read_bytes()

@@ -7,13 +7,20 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def line(sha: str, status: str, minutes: int, repo: str = "acme/w") -> LedgerLine:
-    return LedgerLine(repo, sha, status, "file:///src/w", "refs/heads/main", 0, 0,
-                      T0 + timedelta(minutes=minutes))
+    return LedgerLine(
+        repo, sha, status, "file:///src/w", "refs/heads/main", 0, 0, T0 + timedelta(minutes=minutes)
+    )
 
 
 def test_ingested_wins_whatever_came_later() -> None:
-    latest = latest_status([line("a", "received", 0), line("a", "ingested", 1),
-                            line("a", "received", 2), line("b", "failed", 3)])
+    latest = latest_status(
+        [
+            line("a", "received", 0),
+            line("a", "ingested", 1),
+            line("a", "received", 2),
+            line("b", "failed", 3),
+        ]
+    )
     assert latest[("acme/w", "a")].status == "ingested"
     assert latest[("acme/w", "b")].status == "failed"
 

@@ -13,9 +13,20 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def example(i: int) -> CompletionExample:
     return CompletionExample(
-        id=f"id-{i}", repo="r", commit="c", path="a.py", symbol=f"f{i}", language="python",
-        author_hash="h", committed_at=NOW, ingested_at=NOW, kind="function",
-        signature=f"def f{i}():", body=f"def f{i}(): pass", start_line=1, end_line=1,
+        id=f"id-{i}",
+        repo="r",
+        commit="c",
+        path="a.py",
+        symbol=f"f{i}",
+        language="python",
+        author_hash="h",
+        committed_at=NOW,
+        ingested_at=NOW,
+        kind="function",
+        signature=f"def f{i}():",
+        body=f"def f{i}(): pass",
+        start_line=1,
+        end_line=1,
     )
 
 
