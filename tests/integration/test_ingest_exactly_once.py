@@ -8,7 +8,7 @@ import pytest
 
 from common.lake import read_rows
 from common.rows import CommitRecord, CompletionExample, Reject
-from common.settings import Settings
+from common.settings import IngestSettings, Settings
 from infra.stack import local_stack, start_worker, wait_worker_ready
 from streams.backfill import plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
@@ -85,9 +85,13 @@ def test_sigkill_mid_backfill_leaves_the_same_ids(tmp_path: Path, history: GitRe
         eventually(lambda: _ingested(stack.settings, shas) == COMMITS, timeout=180)
         reference = _ids(stack.settings)
 
-    with local_stack(make_settings(tmp_path / "killed")) as stack:
+    # Small push events, so the ledger moves in small steps and the kill lands mid-backfill.
+    settings = make_settings(tmp_path / "killed").model_copy(
+        update={"ingest": IngestSettings(commits_per_event=3)}
+    )
+    with local_stack(settings) as stack:
         shas = _publish(stack.settings, history.path)
-        eventually(lambda: _ingested(stack.settings, shas) >= COMMITS // 5, timeout=180, every=0.05)
+        eventually(lambda: _ingested(stack.settings, shas) >= 3, timeout=180, every=0.02)
         assert stack.worker is not None
         os.kill(stack.worker.pid, signal.SIGKILL)
         stack.worker.wait()

@@ -148,7 +148,7 @@ def test_bad_signature_is_refused_and_nothing_recorded(up: Up, tmp_path: Path) -
     headers = signed(body, delivery="bad-1")
     headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
     status, answer = up.post("github", body, headers)
-    assert status == 401 and "signature" in answer["error"]
+    assert status == 401 and "Signature" in answer["error"]
     status, _ = up.post("github", body, {k: v for k, v in headers.items() if "Signature" not in k})
     assert status == 401
     ledger = read_rows(up.settings.table_uri("commits"), CommitRecord).to_pylist()
