@@ -24,13 +24,16 @@ def open_table(uri: str, storage_options: Mapping[str, str] | None = None) -> De
 
 
 def append_rows(
-    uri: str,
+    uri: "str | DeltaTable",
     model: type[BaseModel],
     rows: Sequence[dict[str, Any]],
     storage_options: Mapping[str, str] | None = None,
     app_transactions: Mapping[str, int] | None = None,
 ) -> None:
-    """Append ``rows`` (dicts of ``model``) in one Delta commit, recording app transactions."""
+    """Append ``rows`` (dicts of ``model``) in one Delta commit, recording app transactions.
+
+    Pass an open :class:`DeltaTable` to skip re-reading the log: it is brought up to date.
+    """
     table = to_arrow(model, list(rows))
     txns = [Transaction(app_id, version) for app_id, version in (app_transactions or {}).items()]
     write_deltalake(
@@ -66,9 +69,11 @@ def read_rows(
     return dataset.to_table(columns=list(columns) if columns else None)
 
 
-def compact(uri: str, storage_options: Mapping[str, str] | None = None) -> dict[str, Any]:
+def compact(
+    uri: "str | DeltaTable", storage_options: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Merge small files (the sink writes many) and checkpoint the log; returns delta-rs metrics."""
-    table = open_table(uri, storage_options)
+    table = uri if isinstance(uri, DeltaTable) else open_table(uri, storage_options)
     if table is None:
         return {}
     metrics = table.optimize.compact()

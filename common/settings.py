@@ -49,7 +49,8 @@ class LakeSettings(Section):
     storage_options: dict[str, str] = Field(default_factory=dict)
     batch_size: int = Field(5000, ge=1, description="sink micro-batch: at most this many records")
     batch_seconds: float = Field(0.5, gt=0, description="sink micro-batch: at most this long")
-    compact_every_seconds: float = Field(600, gt=0, description="how often the sink compacts")
+    compact_every_seconds: float = Field(300, gt=0, description="how often every table compacts")
+    compact_every_writes: int = Field(50, ge=1, description="sink compacts a table this often")
 
 
 class WebhookSettings(Section):
@@ -69,6 +70,7 @@ class GitSettings(Section):
 class IngestSettings(Section):
     commits_per_event: int = Field(50, ge=1, description="backfill: commits in one push event")
     context_lines: int = Field(30, ge=0, description="lines before a symbol kept as its context")
+    processes: int = Field(0, ge=0, description="extraction processes per worker; 0 = one a core")
 
 
 class WorkerSettings(Section):

@@ -18,9 +18,9 @@ from common.events import PushEvent
 from common.lake import compact
 from common.names import Table, Topic
 from common.settings import Settings
-from streams import metrics
+from streams import metrics, transport
 from streams.kafka import AsyncProducer
-from streams.processor import PushProcessor
+from streams.processor import PushProcessor, make_pool
 from streams.sink import BatchResult, DeltaSink, Incoming, describe
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ COMPACTED = (Table.COMPLETION, Table.REJECTS, Table.COMMITS)
 
 
 def _broker_url(bootstrap: str) -> str:
-    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+    hosts = [host.strip() for host in bootstrap.split(",") if host.strip()]
+    return ";".join(f"{transport.SCHEME}://{host}" for host in hosts)
 
 
 def create_app(settings: Settings, cluster: str) -> faust.App:
@@ -63,7 +64,8 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
     examples = app.topic(Topic.EXAMPLES, value_serializer="raw", partitions=partitions)
     producer = AsyncProducer(kafka.client_config())
-    processor = PushProcessor(settings, producer)
+    pool = make_pool(settings.ingest.processes)
+    processor = PushProcessor(settings, producer, pool)
     sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.EXAMPLES}")
 
     @app.agent(pushes)
@@ -114,6 +116,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     @app.on_before_shutdown.connect
     def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         producer.close()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     return app
 

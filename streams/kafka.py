@@ -50,9 +50,35 @@ class AsyncProducer:
                 self._producer.poll(0.05)
 
     async def send_all(self, topic: str, records: list[tuple[str, bytes]]) -> None:
-        """Produce every (key, value) and wait until the broker acknowledged all of them."""
-        if records:
-            await asyncio.gather(*(self.produce(topic, k, v) for k, v in records))
+        """Produce every (key, value) and wait until the broker acknowledged all of them.
+
+        One future for the whole batch: per-record futures cost more than the produce itself.
+        """
+        if not records:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        lock = threading.Lock()
+        left = [len(records)]
+        failures: list[KafkaError] = []
+
+        def delivered(err: KafkaError | None, msg: Message) -> None:
+            with lock:
+                if err is not None:
+                    failures.append(err)
+                left[0] -= 1
+                finished = left[0] == 0
+            if finished:
+                loop.call_soon_threadsafe(_settle_all, done, failures)
+
+        for key, value in records:
+            while True:
+                try:
+                    self._producer.produce(topic, value=value, key=key, on_delivery=delivered)
+                    break
+                except BufferError:  # local queue full: give librdkafka time to drain it
+                    await asyncio.sleep(0.01)
+        await done
 
     def flush(self, timeout: float = 30.0) -> None:
         remaining = self._producer.flush(timeout)
@@ -74,3 +100,12 @@ def _settle(future: "asyncio.Future[Message]", err: KafkaError | None, msg: Mess
         future.set_exception(KafkaException(err))
     else:
         future.set_result(msg)
+
+
+def _settle_all(future: "asyncio.Future[None]", failures: list[KafkaError]) -> None:
+    if future.done():
+        return
+    if failures:
+        future.set_exception(KafkaException(failures[0]))
+    else:
+        future.set_result(None)

@@ -1,128 +1,60 @@
-"""The push processor: a push event becomes examples, rejects and ledger lines.
+"""The push processor: a push event becomes examples, rejects and ledger lines on Kafka.
 
-For each push it syncs a local mirror of the repository, picks the commits to ingest (the
-``before..after`` range where git knows it, else the commits the event names), skips commits the
-ledger already has as ingested, and runs every added or modified file through
-:func:`streams.examples.file_examples`. Git and tree-sitter work happens in a thread so the
-Faust worker's event loop keeps heartbeating.
+For each push it syncs a local mirror of the repository, picks the commits to ingest
+(:func:`streams.commits.commits_to_ingest`), leaves out those the ledger already has as
+ingested, and fans the rest out to a process pool (:func:`streams.commits.ingest_commit_at`),
+so extraction uses every core while the Faust worker's event loop keeps heartbeating. Examples
+this worker already shipped (an unchanged function in a modified file) are not shipped again;
+the sink would drop them anyway, this only saves the work.
 """
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
-from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 
-import pygit2
-
 from common.errors import RepositoryError
-from common.events import ZERO_SHA, PushEvent
-from common.ids import author_hash
+from common.events import PushEvent
 from common.names import Topic
-from common.rows import CommitRecord, CompletionExample, Reject
 from common.settings import Settings
 from streams import metrics
-from streams.examples import Origin, commit_reject, file_examples
+from streams.commits import (
+    EncodedCommit,
+    ExtractParams,
+    commits_to_ingest,
+    failed_commit,
+    ingest_commit_at,
+)
 from streams.kafka import AsyncProducer
 from streams.ledger import ingested_shas, read_ledger
-from streams.mirror import (
-    changed_files,
-    commit_info,
-    ensure_commits,
-    read_blob,
-    sync_mirror,
-)
+from streams.mirror import ensure_commits, mirror_path, sync_mirror
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class CommitOutcome:
-    records: list[CompletionExample | Reject] = field(default_factory=list)
-    ledger: CommitRecord | None = None
+SHIPPED_CAPACITY = 2_000_000  # ids remembered per worker before the memory is reset
 
 
-def commits_to_ingest(repo: pygit2.Repository, push: PushEvent, limit: int = 10_000) -> list[str]:
-    """Oldest first. The payload's list is capped by providers (20 commits), so trust git's range
-    ``before..after`` when both ends are known; otherwise take the commits the event names."""
-    named = [c.sha for c in push.commits]
-    if push.before != ZERO_SHA and push.after != ZERO_SHA:
-        try:
-            order = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE
-            walker = repo.walk(push.after, order)
-            walker.hide(push.before)
-            ranged = [str(c.id) for c in walker]
-        except (KeyError, ValueError, pygit2.GitError):
-            return named
-        return ranged[-limit:]
-    return named
-
-
-def ingest_commit(
-    repo: pygit2.Repository, push: PushEvent, sha: str, settings: Settings, now: datetime
-) -> CommitOutcome:
-    info = commit_info(repo, sha)
-    origin = Origin(push.repo, sha, author_hash(info.author_email), info.committed_at, now)
-    outcome = CommitOutcome()
-    skipped: Counter[str] = Counter()
-    max_bytes = settings.git.max_file_bytes
-    for changed in changed_files(repo, sha):
-        if changed.size > max_bytes:
-            skipped["oversized"] += 1
-            continue
-        result = file_examples(
-            changed.path,
-            read_blob(repo, changed.blob_sha),
-            origin,
-            max_bytes,
-            settings.ingest.context_lines,
-        )
-        if result.skipped:
-            skipped[result.skipped] += 1
-        if result.reject:
-            outcome.records.append(result.reject)
-        outcome.records.extend(result.examples)
-    rejects = sum(isinstance(r, Reject) for r in outcome.records)
-    outcome.ledger = CommitRecord(
-        repo=push.repo,
-        sha=sha,
-        status="ingested",
-        event_id=push.event_id,
-        ref=push.ref,
-        clone_url=push.clone_url,
-        examples=len(outcome.records) - rejects,
-        rejects=rejects,
-        skipped=dict(skipped),
-        committed_at=info.committed_at,
-        recorded_at=now,
-    )
-    return outcome
-
-
-def failed_commit(push: PushEvent, sha: str, reason: str, now: datetime) -> CommitOutcome:
-    origin = Origin(push.repo, sha, "", now, now)
-    ledger = CommitRecord(
-        repo=push.repo,
-        sha=sha,
-        status="failed",
-        event_id=push.event_id,
-        ref=push.ref,
-        clone_url=push.clone_url,
-        reason=reason,
-        recorded_at=now,
-    )
-    return CommitOutcome(records=[commit_reject(origin, "fetch", reason)], ledger=ledger)
+def make_pool(processes: int) -> Executor:
+    """Processes for extraction (spawned: forking a Faust worker's threads is unsafe)."""
+    count = processes or os.cpu_count() or 1
+    if count <= 1:
+        return ThreadPoolExecutor(max_workers=1)
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
 
 
 class PushProcessor:
-    """Wires :func:`ingest_commit` to the mirror cache, the ledger and the producer."""
+    """Wires commit ingestion to the mirror cache, the ledger, the pool and the producer."""
 
-    def __init__(self, settings: Settings, producer: AsyncProducer) -> None:
+    def __init__(self, settings: Settings, producer: AsyncProducer, pool: Executor) -> None:
         self.settings = settings
         self.producer = producer
+        self.pool = pool
+        self.params = ExtractParams(settings.git.max_file_bytes, settings.ingest.context_lines)
         self._ingested: dict[str, set[str]] = {}
+        self._shipped: set[str] = set()
 
     def forget(self) -> None:
         self._ingested.clear()
@@ -138,53 +70,62 @@ class PushProcessor:
         if push.ref.startswith("refs/tags/") or push.is_deletion:
             log.info("push %s (%s) has nothing to ingest", push.event_id, push.ref)
             return
-        outcomes = await asyncio.to_thread(lambda: list(self._outcomes(push)))
-        records = [r for o in outcomes for r in o.records]
-        ledger = [o.ledger for o in outcomes if o.ledger is not None]
-        # The ledger lines go out only after the broker has every example of their commits.
-        await self.producer.send_all(
-            Topic.EXAMPLES, [(r.id, r.model_dump_json().encode()) for r in records]
-        )
-        await self.producer.send_all(
-            Topic.EXAMPLES, [(f"{c.repo}@{c.sha}", c.model_dump_json().encode()) for c in ledger]
-        )
-        done = self._already_ingested(push.repo)
-        for line in ledger:
-            metrics.COMMITS.labels(line.status).inc()
-            if line.status == "ingested":
-                done.add(line.sha)
-        for record in records:
-            if isinstance(record, Reject):
-                metrics.REJECTS.labels(record.stage, record.reason.split(" ")[0]).inc()
-            else:
-                metrics.EXAMPLES_OUT.labels(record.dataset).inc()
-        for line in ledger:
-            for reason, n in line.skipped.items():
-                metrics.SKIPPED.labels(reason).inc(n)
+        commits = await self._ingest(push)
+        if len(self._shipped) > SHIPPED_CAPACITY:
+            self._shipped.clear()
+        fresh = [pair for c in commits for pair in c.examples if pair[0] not in self._shipped]
+        records = fresh + [pair for c in commits for pair in c.rejects]
+        # Ledger lines go out only once the broker has every record of their commits.
+        await self.producer.send_all(Topic.EXAMPLES, records)
+        await self.producer.send_all(Topic.EXAMPLES, [c.ledger for c in commits])
+        self._shipped.update(key for key, _ in fresh)
+        self._account(push, commits, len(fresh))
         metrics.PUSH_SECONDS.observe(time.perf_counter() - started)
 
-    def _outcomes(self, push: PushEvent) -> Iterator[CommitOutcome]:
+    def _account(self, push: PushEvent, commits: list[EncodedCommit], fresh: int) -> None:
+        done = self._already_ingested(push.repo)
+        for commit in commits:
+            metrics.COMMITS.labels(commit.status).inc()
+            if commit.status == "ingested":
+                done.add(commit.sha)
+            for stage, kind in commit.reject_kinds:
+                metrics.REJECTS.labels(stage, kind).inc()
+            for reason, n in commit.skipped.items():
+                metrics.SKIPPED.labels(reason).inc(n)
+        metrics.EXAMPLES_OUT.labels("completion").inc(fresh)
+
+    async def _ingest(self, push: PushEvent) -> list[EncodedCommit]:
         now = datetime.now(UTC)
+        named = [c.sha for c in push.commits]
+        try:
+            shas, missing = await asyncio.to_thread(self._sync, push)
+        except RepositoryError as exc:
+            log.warning("push %s: %s", push.event_id, exc)
+            return [failed_commit(push, sha, str(exc), now) for sha in named]
+        done = self._already_ingested(push.repo)
+        todo = [sha for sha in shas if sha not in done]
+        mirror = str(mirror_path(self.settings.mirrors_dir, push.repo))
+        payload = push.model_dump_json().encode()
+        loop = asyncio.get_running_loop()
+        jobs = [
+            loop.run_in_executor(
+                self.pool, ingest_commit_at, mirror, payload, sha, self.params, now
+            )
+            for sha in todo
+            if sha not in missing
+        ]
+        results = iter(await asyncio.gather(*jobs))
+        reason = "commit {} not found in " + push.clone_url
+        return [
+            failed_commit(push, sha, reason.format(sha), now) if sha in missing else next(results)
+            for sha in todo
+        ]
+
+    def _sync(self, push: PushEvent) -> tuple[list[str], set[str]]:
         git = self.settings.git
         token = git.token.get_secret_value() if git.token else None
         cache = self.settings.mirrors_dir
-        named = [c.sha for c in push.commits]
-        try:
-            repo = sync_mirror(cache, push.repo, push.clone_url, token, git.username)
-            shas = commits_to_ingest(repo, push)
-            missing = set(
-                ensure_commits(repo, cache, push.repo, push.clone_url, shas, token, git.username)
-            )
-        except RepositoryError as exc:
-            log.warning("push %s: %s", push.event_id, exc)
-            for sha in named:
-                yield failed_commit(push, sha, str(exc), now)
-            return
-        done = self._already_ingested(push.repo)
-        for sha in shas:
-            if sha in done:
-                continue
-            if sha in missing:
-                yield failed_commit(push, sha, f"commit {sha} not found in {push.clone_url}", now)
-                continue
-            yield ingest_commit(repo, push, sha, self.settings, now)
+        repo = sync_mirror(cache, push.repo, push.clone_url, token, git.username)
+        shas = commits_to_ingest(repo, push)
+        missing = ensure_commits(repo, cache, push.repo, push.clone_url, shas, token, git.username)
+        return shas, set(missing)

@@ -15,17 +15,18 @@ Kafka offsets are committed by Faust only after :meth:`DeltaSink.write` returned
 import json
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow.compute as pc
+from deltalake import DeltaTable
 from pydantic import ValidationError
 
 from common.ids import example_id
-from common.lake import append_rows, open_table
+from common.lake import append_rows, compact, open_table
 from common.rows import SINK_RECORD, TABLE_MODELS, Reject, Row
 from common.settings import Settings
 
@@ -116,11 +117,22 @@ class DeltaSink:
         self.app_prefix = app_prefix
         self._keys: dict[str, set[str]] = {}
         self._versions: dict[str, dict[int, int | None]] = defaultdict(dict)
+        self._tables: dict[str, DeltaTable] = {}
+        self._writes: Counter[str] = Counter()
 
     def forget(self) -> None:
         """Drop cached keys and versions (after a rebalance another worker may have written)."""
         self._keys.clear()
         self._versions.clear()
+        self._tables.clear()
+
+    def _table(self, table: str) -> DeltaTable | None:
+        if table not in self._tables:
+            opened = open_table(self._uri(table), self.settings.lake.storage_options)
+            if opened is None:
+                return None
+            self._tables[table] = opened
+        return self._tables[table]
 
     def app_id(self, partition: int) -> str:
         return f"{self.app_prefix}:{partition}"
@@ -134,7 +146,7 @@ class DeltaSink:
         return self._keys[table]
 
     def _load_keys(self, table: str) -> set[str]:
-        delta = open_table(self._uri(table), self.settings.lake.storage_options)
+        delta = self._table(table)
         if delta is None:
             return set()
         dataset = delta.to_pyarrow_dataset()
@@ -150,10 +162,18 @@ class DeltaSink:
         cached = self._versions[table]
         missing = [p for p in partitions if p not in cached]
         if missing:
-            delta = open_table(self._uri(table), self.settings.lake.storage_options)
+            delta = self._table(table)
             for p in missing:
                 cached[p] = None if delta is None else delta.transaction_version(self.app_id(p))
         return cached
+
+    def _after_write(self, table: str) -> None:
+        """Compact every ``compact_every_writes`` commits: each micro-batch adds small files."""
+        self._writes[table] += 1
+        if self._writes[table] % self.settings.lake.compact_every_writes == 0:
+            delta = self._table(table)
+            if delta is not None:
+                compact(delta)
 
     def write(self, batch: list[Incoming]) -> BatchResult:
         started = time.perf_counter()
@@ -177,12 +197,13 @@ class DeltaSink:
                 continue
             txns = {self.app_id(p): o for p, o in last_offsets.items()}
             append_rows(
-                self._uri(table),
+                self._table(table) or self._uri(table),
                 TABLE_MODELS[table],
                 rows,
                 self.settings.lake.storage_options,
                 app_transactions=txns,
             )
+            self._after_write(table)
             seen.update(dedup_key(table, row) for row in rows)
             versions.update(last_offsets)
             result.written[table] = len(rows)

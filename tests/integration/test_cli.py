@@ -1,0 +1,119 @@
+"""The CLI as the README runs it: `codemill demo` and `codemill backfill`, and the README itself."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from common.lake import read_rows
+from common.rows import CompletionExample
+from common.settings import Settings
+from infra.broker import free_port
+from infra.stack import local_stack
+from streams.backfill import plan_backfill, push_events
+from streams.ledger import latest_status, read_ledger, record_received
+from tests.integration.conftest import eventually, make_settings
+from tests.support.gitrepo import GitRepo, module_source
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CODEMILL_HOME": str(home), "CODEMILL_WORKER_PORT": str(free_port())}
+    env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
+    return subprocess.run(
+        [sys.executable, "-m", "codemill", *args],
+        env=env,
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def stack_processes() -> set[str]:
+    """Pids of every broker and Faust worker on the machine."""
+    found = subprocess.run(["pgrep", "-f", "tansu.* broker|streams.worker"], capture_output=True)
+    return set(found.stdout.decode().split())
+
+
+def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "shop")
+    for i in range(4):
+        repo.commit({f"shop/m{i}.py": module_source(i), f"shop/data{i}.bin": b"\x00\xff"}, f"c{i}")
+    repo.commit({"shop/bad.py": "def oops(:\n"}, "broken")
+
+    before = stack_processes()
+    result = run_cli(tmp_path / "home", "demo", "--repo", str(repo.path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["commits_ingested"] == 5
+    assert figures["tables"]["completion"] == 4 * 7
+    assert figures["rejects_by_reason"] == {"extract: syntax error": 1}
+    assert figures["skipped_files"] == {"unsupported_language": 4}
+    assert figures["examples_per_second"] > 0
+    assert stack_processes() <= before, "a broker or worker of the demo outlived it"
+
+
+def test_backfill_branch_and_max_commits(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "lib")
+    for i in range(3):
+        repo.commit({f"lib/a{i}.py": module_source(i)})
+    repo.git("checkout", "-q", "-b", "feature")
+    last = repo.commit({"lib/feature.py": module_source(9)}, "feature work")
+    repo.git("checkout", "-q", "main")
+
+    result = run_cli(
+        tmp_path / "home",
+        "backfill",
+        str(repo.path),
+        "--branch",
+        "feature",
+        "--max-commits",
+        "2",
+        "--name",
+        "acme/lib",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert (figures["repository"], figures["commits_ingested"]) == ("acme/lib", 2)
+    rows = read_rows(Settings(home=tmp_path / "home").table_uri("completion"), CompletionExample)
+    commits = set(rows["commit"].to_pylist())
+    assert last in commits and len(commits) == 2
+
+
+def test_restart_replays_pushes_the_ledger_still_owes(tmp_path: Path) -> None:
+    """The embedded broker forgets; the ledger does not: received-but-not-ingested is replayed."""
+    repo = GitRepo(tmp_path / "owed")
+    for i in range(3):
+        repo.commit({f"o/m{i}.py": module_source(i)})
+    settings = make_settings(tmp_path / "home")
+    plan = plan_backfill(settings, str(repo.path), name="acme/owed")
+    for event in push_events(plan, 2, datetime.now(UTC)):  # accepted, then the broker died
+        record_received(settings, event, [c.sha for c in event.commits])
+
+    with local_stack(settings) as stack:
+        assert stack.replayed == 2
+
+        def all_ingested() -> bool:
+            latest = latest_status(read_ledger(settings, "acme/owed"))
+            return sorted(line.status for line in latest.values()) == ["ingested"] * 3
+
+        eventually(all_ingested, timeout=90)
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S)
+    assert blocks[0] == "bash infra/bootstrap.sh && .venv/bin/codemill demo"
+    assert blocks[1] == "bash infra/bootstrap.sh && .venv/bin/pytest"
+    assert readme.index(blocks[0]) < 40, "the demo command must open the README"
+    assert blocks[1] in (ROOT / ".ci" / "run").read_text()
