@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     )
 
     home: Path = Path(".codemill")
+    log_level: str = Field("warn", pattern="^(debug|info|warn|error|crit)$")
     allow_unsigned: bool = False
     api_keys: str = ""
     base_model: str = "smollm2"

@@ -130,8 +130,11 @@ def _open(path: str) -> pygit2.Repository:
     return pygit2.Repository(path)
 
 
-def ingest_commit_at(
-    mirror: str, push_json: bytes, sha: str, params: ExtractParams, now: datetime
-) -> EncodedCommit:
-    """:func:`ingest_commit` for a process pool: arguments and result pickle cheaply."""
-    return ingest_commit(_open(mirror), PushEvent.model_validate_json(push_json), sha, params, now)
+def ingest_commits_at(
+    mirror: str, push_json: bytes, shas: list[str], params: ExtractParams, now: datetime
+) -> list[EncodedCommit]:
+    """:func:`ingest_commit` over several commits, for a process pool: arguments and result
+    pickle cheaply, and the mirror stays open in the pool process between calls."""
+    repo = _open(mirror)
+    push = PushEvent.model_validate_json(push_json)
+    return [ingest_commit(repo, push, sha, params, now) for sha in shas]

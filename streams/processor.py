@@ -16,6 +16,8 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pygit2
+
 from common.errors import RepositoryError
 from common.events import PushEvent
 from common.names import Topic
@@ -26,7 +28,7 @@ from streams.commits import (
     ExtractParams,
     commits_to_ingest,
     failed_commit,
-    ingest_commit_at,
+    ingest_commits_at,
 )
 from streams.kafka import AsyncProducer
 from streams.ledger import ingested_shas, read_ledger
@@ -45,6 +47,12 @@ def make_pool(processes: int) -> Executor:
     return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
 
 
+def _split(items: list[str], parts: int) -> list[list[str]]:
+    """``items`` in at most ``parts`` contiguous, nearly equal runs (order kept)."""
+    size = -(-len(items) // max(1, parts))
+    return [items[i : i + size] for i in range(0, len(items), size)] if items else []
+
+
 class PushProcessor:
     """Wires commit ingestion to the mirror cache, the ledger, the pool and the producer."""
 
@@ -52,6 +60,7 @@ class PushProcessor:
         self.settings = settings
         self.producer = producer
         self.pool = pool
+        self.workers = getattr(pool, "_max_workers", 1)
         self.params = ExtractParams(settings.git.max_file_bytes, settings.ingest.context_lines)
         self._ingested: dict[str, set[str]] = {}
         self._shipped: set[str] = set()
@@ -71,16 +80,38 @@ class PushProcessor:
             log.info("push %s (%s) has nothing to ingest", push.event_id, push.ref)
             return
         commits = await self._ingest(push)
+        t1 = time.perf_counter()
         if len(self._shipped) > SHIPPED_CAPACITY:
             self._shipped.clear()
-        fresh = [pair for c in commits for pair in c.examples if pair[0] not in self._shipped]
+        fresh = self._fresh(commits)
         records = fresh + [pair for c in commits for pair in c.rejects]
         # Ledger lines go out only once the broker has every record of their commits.
         await self.producer.send_all(Topic.EXAMPLES, records)
+        t2 = time.perf_counter()
         await self.producer.send_all(Topic.EXAMPLES, [c.ledger for c in commits])
-        self._shipped.update(key for key, _ in fresh)
+        t3 = time.perf_counter()
+        log.info("timing ingest %.3f send %.3f ledger %.3f", t1 - started, t2 - t1, t3 - t2)
         self._account(push, commits, len(fresh))
-        metrics.PUSH_SECONDS.observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        metrics.PUSH_SECONDS.observe(seconds)
+        log.info(
+            "push %s: %d commits, %d examples (%d new) in %.3fs",
+            push.event_id,
+            len(commits),
+            sum(len(c.examples) for c in commits),
+            len(fresh),
+            seconds,
+        )
+
+    def _fresh(self, commits: list[EncodedCommit]) -> list[tuple[str, bytes]]:
+        """Examples not shipped before by this worker (the sink would drop them anyway)."""
+        fresh = []
+        for commit in commits:
+            for key, value in commit.examples:
+                if key not in self._shipped:
+                    self._shipped.add(key)
+                    fresh.append((key, value))
+        return fresh
 
     def _account(self, push: PushEvent, commits: list[EncodedCommit], fresh: int) -> None:
         done = self._already_ingested(push.repo)
@@ -106,15 +137,15 @@ class PushProcessor:
         todo = [sha for sha in shas if sha not in done]
         mirror = str(mirror_path(self.settings.mirrors_dir, push.repo))
         payload = push.model_dump_json().encode()
+        present = [sha for sha in todo if sha not in missing]
         loop = asyncio.get_running_loop()
         jobs = [
             loop.run_in_executor(
-                self.pool, ingest_commit_at, mirror, payload, sha, self.params, now
+                self.pool, ingest_commits_at, mirror, payload, part, self.params, now
             )
-            for sha in todo
-            if sha not in missing
+            for part in _split(present, self.workers)
         ]
-        results = iter(await asyncio.gather(*jobs))
+        results = iter([c for part in await asyncio.gather(*jobs) for c in part])
         reason = "commit {} not found in " + push.clone_url
         return [
             failed_commit(push, sha, reason.format(sha), now) if sha in missing else next(results)
@@ -122,10 +153,17 @@ class PushProcessor:
         ]
 
     def _sync(self, push: PushEvent) -> tuple[list[str], set[str]]:
+        """Mirror the commits the push needs; fetch only when the mirror lacks one of them."""
         git = self.settings.git
         token = git.token.get_secret_value() if git.token else None
         cache = self.settings.mirrors_dir
-        repo = sync_mirror(cache, push.repo, push.clone_url, token, git.username)
+        path = mirror_path(cache, push.repo)
+        if path.exists():
+            repo = pygit2.Repository(str(path))
+        else:
+            repo = sync_mirror(cache, push.repo, push.clone_url, token, git.username)
+        needed = [c.sha for c in push.commits] + ([] if push.is_deletion else [push.after])
+        ensure_commits(repo, cache, push.repo, push.clone_url, needed, token, git.username)
         shas = commits_to_ingest(repo, push)
         missing = ensure_commits(repo, cache, push.repo, push.clone_url, shas, token, git.username)
         return shas, set(missing)

@@ -13,10 +13,10 @@ from streams.app import create_app
 from streams.topics import cluster_id, ensure_topics
 
 
-def run_worker(settings: Settings, loglevel: str = "warn") -> None:
+def run_worker(settings: Settings) -> None:
     ensure_topics(settings.kafka)
     app = create_app(settings, cluster_id(settings.kafka))
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
 
 
