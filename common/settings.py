@@ -68,7 +68,7 @@ class GitSettings(Section):
 
 
 class IngestSettings(Section):
-    commits_per_event: int = Field(50, ge=1, description="backfill: commits in one push event")
+    commits_per_event: int = Field(200, ge=1, description="backfill: commits in one push event")
     context_lines: int = Field(30, ge=0, description="lines before a symbol kept as its context")
     processes: int = Field(0, ge=0, description="extraction processes per worker; 0 = one a core")
 

@@ -5,15 +5,13 @@ the suite against a real cluster (topics must be dedicated to the test run).
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from common.settings import Settings
 from infra.broker import free_port
-from infra.stack import Stack, local_stack
-from tests.support.gitrepo import GitRepo
 
 pytestmark = pytest.mark.integration
 
@@ -27,17 +25,6 @@ def make_settings(home: Path) -> Settings:
         worker={"port": free_port(), "session_timeout": 6.0},
         lake={"batch_seconds": 0.2},
     )
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with local_stack(make_settings(tmp_path_factory.mktemp("home"))) as running:
-        yield running
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    return GitRepo(tmp_path / "source")
 
 
 def eventually(check: Callable[[], bool], timeout: float = 60.0, every: float = 0.2) -> None:

@@ -179,3 +179,48 @@ def test_ping_and_tag_deletion(up: Up) -> None:
     tag = (fixtures / "push-payload.json").read_bytes()
     status, answer = up.post("github", tag, signed(tag, delivery="t1"))
     assert status == 202 and answer["commits"] == 0
+
+
+def test_gitlab_push_hook_with_its_token(up: Up, tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "lab")
+    head = repo.commit({"svc/handlers.py": module_source(5)}, "handlers")
+    payload = {
+        "object_kind": "push",
+        "event_name": "push",
+        "before": "0" * 40,
+        "after": head,
+        "ref": "refs/heads/main",
+        "checkout_sha": head,
+        "project": {"path_with_namespace": "group/lab", "git_http_url": f"file://{repo.path}"},
+        "commits": [
+            {
+                "id": head,
+                "message": "handlers",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "author": {"name": "Ada", "email": "ada@example.com"},
+                "added": ["svc/handlers.py"],
+                "modified": [],
+                "removed": [],
+            }
+        ],
+        "total_commits_count": 1,
+    }
+    body = json.dumps(payload).encode()
+    wrong = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "nope"}
+    assert up.post("gitlab", body, wrong)[0] == 401
+    right = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": WEBHOOK_SECRET}
+    status, answer = up.post("gitlab", body, right)
+    assert status == 202, answer
+
+    def landed() -> int:
+        rows = read_rows(up.settings.table_uri("completion"), CompletionExample, ["repo"])
+        return rows["repo"].to_pylist().count("group/lab")
+
+    eventually(lambda: landed() == 7, timeout=60)
+
+
+def test_metrics_count_what_happened(up: Up) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{up.port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'codemill_webhook_requests_total{outcome="401",provider="github"}' in text
+    assert 'codemill_webhook_requests_total{outcome="202",provider="github"}' in text

@@ -1,0 +1,27 @@
+"""Every benchmark runs in its --quick form and prints its figures as a JSON line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_ingest_benchmark_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/ingest.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["commits"] == 200
+    assert figures["rows_in_delta"] > 0 and figures["examples_per_s"] > 0
+    assert figures["push_to_queryable_p95_s"] is not None
+    assert figures["bare_extraction_symbols_per_s"] > 0
