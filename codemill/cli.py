@@ -15,10 +15,12 @@ from rich.table import Table as RichTable
 
 from codemill import report
 from common.errors import CodemillError
+from common.names import CONSUMER_GROUP
 from common.settings import Settings
 from infra.stack import Stack, local_stack, running_bootstrap
 from streams.backfill import BackfillPlan, plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
+from streams.topics import consumer_lag
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(stderr=True)
@@ -54,6 +56,7 @@ def _ingest(
 ) -> dict[str, Any]:
     """Publish a backfill plan and wait until the ledger has every commit; returns figures."""
     started = time.perf_counter()
+    before = report.table_counts(settings).get("completion", 0)
     producer = AsyncProducer(settings.kafka.client_config())
     try:
         events = asyncio.run(publish(settings, producer, plan))
@@ -94,10 +97,12 @@ def _ingest(
         "commits_ingested": state.done,
         "commits_failed": state.failed,
         "push_events": events,
-        "examples": state.examples,
+        "examples_extracted": state.examples,
+        "examples_new": (landed := report.table_counts(settings).get("completion", 0) - before),
         "rejects": state.rejects,
         "seconds": round(seconds, 2),
-        "examples_per_second": round(state.examples / seconds, 1) if seconds else 0.0,
+        "extracted_per_second": round(state.examples / seconds, 1),
+        "new_per_second": round(landed / seconds, 1),
     }
 
 
@@ -201,8 +206,17 @@ def backfill(
 def status(fmt: Format = "text") -> None:
     """Stack state, ledger and table counts."""
     settings = Settings()
+    bootstrap = settings.kafka.bootstrap or running_bootstrap(settings)
+    lag: dict[str, int] | str = "no broker to ask"
+    if bootstrap:
+        kafka = settings.kafka.model_copy(update={"bootstrap": bootstrap})
+        try:
+            lag = consumer_lag(kafka, CONSUMER_GROUP)
+        except Exception as exc:  # an unreachable broker is a status, not a crash
+            lag = f"unavailable: {exc}"
     data: dict[str, Any] = {
-        "stack": running_bootstrap(settings) or "not running",
+        "stack": bootstrap or "not running",
+        "lag": lag,
         "lake": settings.lake_uri,
         "tables": report.table_counts(settings),
         **report.ledger_summary(settings),

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+CONSUMER_GROUP = "codemill"  # the Faust app id, which Kafka sees as the consumer group
+
 
 class Topic(StrEnum):
     GIT_PUSH = "codemill.git.push"

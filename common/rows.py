@@ -5,11 +5,11 @@ names their table; :data:`SinkRecord` parses any of them.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from common.events import SCHEMA_VERSION
+from common.events import SCHEMA_VERSION, PushEvent
 
 
 class Row(BaseModel):
@@ -81,6 +81,22 @@ class CommitRecord(Row):
     reason: str = ""
     committed_at: datetime | None = None
     recorded_at: datetime
+
+    @classmethod
+    def of(
+        cls, push: PushEvent, sha: str, status: CommitStatus, now: datetime, **details: Any
+    ) -> "CommitRecord":
+        """The ledger line for one commit of ``push``."""
+        return cls(
+            repo=push.repo,
+            sha=sha,
+            status=status,
+            event_id=push.event_id,
+            ref=push.ref,
+            clone_url=push.clone_url,
+            recorded_at=now,
+            **details,
+        )
 
 
 SinkRecord = Annotated[CompletionExample | Reject | CommitRecord, Field(discriminator="dataset")]

@@ -74,6 +74,7 @@ class IngestSettings(Section):
 
 
 class WorkerSettings(Section):
+    host: str = Field("127.0.0.1", description="Faust worker web host; 0.0.0.0 in a cluster")
     port: int = Field(6066, description="Faust worker web port (metrics, health)")
     session_timeout: float = Field(
         15.0, gt=0, description="seconds before a dead worker's partitions move to another"

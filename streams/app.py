@@ -11,12 +11,12 @@ from typing import Any, cast
 import faust
 from faust import Stream
 from faust.types import TP, EventT, StreamT
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from common.events import PushEvent
 from common.lake import compact
-from common.names import Table, Topic
+from common.names import CONSUMER_GROUP, Table, Topic
 from common.settings import Settings
 from streams import metrics, transport
 from streams.kafka import AsyncProducer
@@ -44,7 +44,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
             mechanism=kafka.sasl_mechanism,
         )
     app = faust.App(
-        "codemill",
+        CONSUMER_GROUP,
         broker=_broker_url(kafka.bootstrap),
         broker_credentials=credentials,
         store="memory://",
@@ -58,7 +58,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
         broker_session_timeout=settings.worker.session_timeout,
         broker_heartbeat_interval=min(3.0, settings.worker.session_timeout / 3),
         web_port=settings.worker.port,
-        web_host="127.0.0.1",
+        web_host=settings.worker.host,
     )
     partitions = kafka.partitions
     pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
@@ -98,7 +98,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
 
     @app.page("/metrics")
     async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        return web.bytes(generate_latest(), content_type="text/plain")  # format 0.0.4
 
     @app.page("/healthz")
     async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

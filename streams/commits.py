@@ -94,34 +94,22 @@ def ingest_commit(
             records.append(result.reject)
         records.extend(result.examples)
     rejects = sum(isinstance(r, Reject) for r in records)
-    ledger = CommitRecord(
-        repo=push.repo,
-        sha=sha,
-        status="ingested",
-        event_id=push.event_id,
-        ref=push.ref,
-        clone_url=push.clone_url,
+    ledger = CommitRecord.of(
+        push,
+        sha,
+        "ingested",
+        now,
         examples=len(records) - rejects,
         rejects=rejects,
         skipped=dict(skipped),
         committed_at=info.committed_at,
-        recorded_at=now,
     )
     return encode(records, ledger)
 
 
 def failed_commit(push: PushEvent, sha: str, reason: str, now: datetime) -> EncodedCommit:
     origin = Origin(push.repo, sha, "", now, now)
-    ledger = CommitRecord(
-        repo=push.repo,
-        sha=sha,
-        status="failed",
-        event_id=push.event_id,
-        ref=push.ref,
-        clone_url=push.clone_url,
-        reason=reason,
-        recorded_at=now,
-    )
+    ledger = CommitRecord.of(push, sha, "failed", now, reason=reason)
     return encode([commit_reject(origin, "fetch", reason)], ledger)
 
 

@@ -93,16 +93,5 @@ def record_received(settings: Settings, push: PushEvent, shas: Sequence[str]) ->
     if not shas:
         return
     now = datetime.now(UTC)
-    rows = [
-        CommitRecord(
-            repo=push.repo,
-            sha=sha,
-            status="received",
-            event_id=push.event_id,
-            ref=push.ref,
-            clone_url=push.clone_url,
-            recorded_at=now,
-        ).model_dump()
-        for sha in shas
-    ]
+    rows = [CommitRecord.of(push, sha, "received", now).model_dump() for sha in shas]
     append_rows(settings.table_uri("commits"), CommitRecord, rows, settings.lake.storage_options)

@@ -2,6 +2,7 @@
 
 import logging
 
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic  # type: ignore[attr-defined]
 
 from common.errors import BrokerError
@@ -55,6 +56,27 @@ def ensure_topics(kafka: KafkaSettings, timeout: float = 15.0) -> dict[str, int]
     if missing:
         raise BrokerError(f"topics still missing after creation: {sorted(missing)}")
     return counts
+
+
+def consumer_lag(kafka: KafkaSettings, group: str, timeout: float = 10.0) -> dict[str, int]:
+    """Records each topic's consumers in ``group`` have yet to commit, summed over partitions."""
+    consumer = Consumer({**kafka.client_config(), "group.id": group, "enable.auto.commit": False})
+    try:
+        topics = consumer.list_topics(timeout=timeout).topics
+        wanted = [
+            TopicPartition(name, p)
+            for name in (Topic.GIT_PUSH, Topic.EXAMPLES)
+            if name in topics
+            for p in topics[name].partitions
+        ]
+        lag: dict[str, int] = {}
+        for tp in consumer.committed(wanted, timeout=timeout):
+            _, high = consumer.get_watermark_offsets(tp, timeout=timeout)
+            done = tp.offset if tp.offset >= 0 else 0
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, high - done)
+        return lag
+    finally:
+        consumer.close()
 
 
 def cluster_id(kafka: KafkaSettings, timeout: float = 10.0) -> str:

@@ -57,7 +57,7 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     assert figures["tables"]["completion"] == 4 * 7
     assert figures["rejects_by_reason"] == {"extract: syntax error": 1}
     assert figures["skipped_files"] == {"unsupported_language": 4}
-    assert figures["examples_per_second"] > 0
+    assert figures["examples_new"] == 4 * 7 and figures["new_per_second"] > 0
     assert stack_processes() <= before, "a broker or worker of the demo outlived it"
 
 

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.integration
 
 
 class Up:
-    def __init__(self, home: Path, port: int, proc: subprocess.Popen[bytes]) -> None:
-        self.home, self.port, self.proc = home, port, proc
+    def __init__(
+        self, home: Path, port: int, worker_port: int, proc: subprocess.Popen[bytes]
+    ) -> None:
+        self.home, self.port, self.worker_port, self.proc = home, port, worker_port, proc
         self.settings = Settings(home=home)
 
     def post(self, provider: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
@@ -47,14 +49,14 @@ class Up:
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     home = tmp_path_factory.mktemp("up")
-    port = free_port()
+    port, worker_port = free_port(), free_port()
     env = {
         **os.environ,
         "CODEMILL_HOME": str(home),
         "CODEMILL_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "CODEMILL_WEBHOOK_PORT": str(port),
         "CODEMILL_WEBHOOK_HOST": "127.0.0.1",
-        "CODEMILL_WORKER_PORT": str(free_port()),
+        "CODEMILL_WORKER_PORT": str(worker_port),
         "CODEMILL_LAKE_BATCH_SECONDS": "0.2",
         "CODEMILL_WEBHOOK_MAX_BODY_BYTES": "65536",
     }
@@ -63,7 +65,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "codemill", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    running = Up(home, port, proc)
+    running = Up(home, port, worker_port, proc)
 
     def healthy() -> bool:
         try:
@@ -224,3 +226,9 @@ def test_metrics_count_what_happened(up: Up) -> None:
         text = response.read().decode()
     assert 'codemill_webhook_requests_total{outcome="401",provider="github"}' in text
     assert 'codemill_webhook_requests_total{outcome="202",provider="github"}' in text
+    worker = f"http://127.0.0.1:{up.worker_port}/metrics"
+    with urllib.request.urlopen(worker, timeout=5) as response:
+        text = response.read().decode()
+    assert 'codemill_rows_written_total{table="completion"}' in text
+    assert "codemill_sink_batch_seconds_bucket" in text
+    assert 'codemill_push_events_total{source="github"}' in text
