@@ -214,13 +214,18 @@ def percentile(values: list[float], pct: float) -> float | None:
 
 
 def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process plus its children (the extraction pool), in MiB."""
+    total = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += peak_rss_mb(int(child))
     except OSError:
         pass
-    return 0.0
+    return total
 
 
 def main() -> None:

@@ -141,7 +141,7 @@ class PushProcessor:
             loop.run_in_executor(
                 self.pool, ingest_commits_at, mirror, payload, part, self.params, now
             )
-            for part in _split(present, self.workers)
+            for part in _split(present, self.workers * 4)
         ]
         results = iter([c for part in await asyncio.gather(*jobs) for c in part])
         reason = "commit {} not found in " + push.clone_url
