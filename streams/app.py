@@ -74,7 +74,8 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
             try:
                 push = PushEvent.model_validate_json(value)
             except ValidationError as exc:
-                log.error("dropping an invalid push event: %s", exc)
+                log.error("an invalid push event goes to rejects: %s", exc)
+                await processor.reject_invalid(value, exc)
                 continue
             await processor.handle(push)
 

@@ -16,7 +16,7 @@ import pygit2
 from common.events import ZERO_SHA, PushEvent
 from common.ids import author_hash
 from common.rows import CommitRecord, CompletionExample, Reject
-from streams.examples import Origin, commit_reject, file_examples
+from streams.examples import Origin, commit_reject, safe_file_examples
 from streams.mirror import changed_files, commit_info, read_blob
 
 
@@ -85,7 +85,7 @@ def ingest_commit(
             skipped["oversized"] += 1
             continue
         data = read_blob(repo, changed.blob_sha)
-        result = file_examples(
+        result = safe_file_examples(
             changed.path, data, origin, params.max_file_bytes, params.context_lines
         )
         if result.skipped:

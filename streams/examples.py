@@ -49,7 +49,7 @@ def file_examples(
     extraction = extract_symbols(data, path, language.name, context_lines)
     if extraction.error is not None:
         text = data[: REJECT_INPUT_CHARS * 4].decode("utf-8", "replace")[:REJECT_INPUT_CHARS]
-        return FileOutcome(reject=_reject(origin, path, "extract", extraction.error, text))
+        return FileOutcome(reject=reject(origin, path, "extract", extraction.error, text))
     text = data.decode("utf-8")
     findings = find_secrets(text)
     return FileOutcome(
@@ -93,7 +93,8 @@ def _example(
     )
 
 
-def _reject(origin: Origin, path: str, stage: str, reason: str, text: str) -> Reject:
+def reject(origin: Origin, path: str, stage: str, reason: str, text: str) -> Reject:
+    """A ``rejects`` row; the input excerpt is redacted like everything else we store."""
     safe = redact(text)[0]
     return Reject(
         id=example_id(origin.repo, path, f"{stage}:{reason}", origin.commit),
@@ -109,4 +110,16 @@ def _reject(origin: Origin, path: str, stage: str, reason: str, text: str) -> Re
 
 def commit_reject(origin: Origin, stage: str, reason: str) -> Reject:
     """A reject for a whole commit (e.g. it could not be fetched)."""
-    return _reject(origin, "", stage, reason, "")
+    return reject(origin, "", stage, reason, "")
+
+
+def safe_file_examples(
+    path: str, data: bytes, origin: Origin, max_bytes: int, context_lines: int
+) -> FileOutcome:
+    """:func:`file_examples`, where a failure inside a stage rejects the file, not the commit."""
+    try:
+        return file_examples(path, data, origin, max_bytes, context_lines)
+    except Exception as exc:  # a bug or a pathological input must not stop the stream
+        reason = f"internal error: {type(exc).__name__}: {exc}"[:500]
+        text = data[:REJECT_INPUT_CHARS].decode("utf-8", "replace")
+        return FileOutcome(reject=reject(origin, path, "extract", reason, text))

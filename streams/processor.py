@@ -17,6 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pygit2
+from pydantic import ValidationError
 
 from common.errors import RepositoryError
 from common.events import PushEvent
@@ -30,6 +31,7 @@ from streams.commits import (
     failed_commit,
     ingest_commits_at,
 )
+from streams.examples import REJECT_INPUT_CHARS, Origin, reject
 from streams.kafka import AsyncProducer
 from streams.ledger import ingested_shas, read_ledger
 from streams.mirror import ensure_commits, mirror_path, sync_mirror
@@ -100,6 +102,17 @@ class PushProcessor:
             seconds,
             extracted - started,
         )
+
+    async def reject_invalid(self, value: bytes, error: ValidationError) -> None:
+        """A record on the push topic that is no PushEvent: keep it in ``rejects``, with why."""
+        now = datetime.now(UTC)
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": str(error)}
+        where = ".".join(str(part) for part in first["loc"]) or "event"
+        text = value[:REJECT_INPUT_CHARS].decode("utf-8", "replace")
+        origin = Origin("", "", "", now, now)
+        row = reject(origin, "", "push", f"invalid push event: {where}: {first['msg']}", text)
+        await self.producer.send_all(Topic.EXAMPLES, [(row.id, row.model_dump_json().encode())])
+        metrics.REJECTS.labels("push", "invalid event").inc()
 
     def _fresh(self, commits: list[EncodedCommit]) -> list[tuple[str, bytes]]:
         """Examples not shipped before by this worker (the sink would drop them anyway)."""

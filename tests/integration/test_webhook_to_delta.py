@@ -232,3 +232,25 @@ def test_metrics_count_what_happened(up: Up) -> None:
     assert 'codemill_rows_written_total{table="completion"}' in text
     assert "codemill_sink_batch_seconds_bucket" in text
     assert 'codemill_push_events_total{source="github"}' in text
+
+
+def test_garbage_on_the_push_topic_lands_in_rejects(up: Up) -> None:
+    from confluent_kafka import Producer
+
+    from common.rows import Reject
+
+    bootstrap = json.loads((up.home / "stack.json").read_text())["bootstrap"]
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(
+        "codemill.git.push", key=b"x", value=b'{"repo": "acme/x", "password": "hunter2hunter2"}'
+    )
+    assert producer.flush(10) == 0
+
+    def rejected() -> list[dict[str, Any]]:
+        rows = read_rows(up.settings.table_uri("rejects"), Reject).to_pylist()
+        return [r for r in rows if r["stage"] == "push"]
+
+    eventually(lambda: len(rejected()) == 1, timeout=30)
+    row = rejected()[0]
+    assert row["reason"].startswith("invalid push event:")
+    assert "hunter2hunter2" not in row["input"]
