@@ -90,6 +90,8 @@ class PushProcessor:
         # Ledger lines go out only once the broker has every record of their commits.
         await self.producer.send_all(Topic.EXAMPLES, records)
         await self.producer.send_all(Topic.EXAMPLES, [c.ledger for c in commits])
+        # Remembered only once acknowledged: a push that failed to ship is shipped whole again.
+        self._shipped.update(key for key, _ in fresh)
         self._account(push, commits, len(fresh))
         seconds = time.perf_counter() - started
         metrics.PUSH_SECONDS.observe(seconds)
@@ -117,10 +119,11 @@ class PushProcessor:
     def _fresh(self, commits: list[EncodedCommit]) -> list[tuple[str, bytes]]:
         """Examples not shipped before by this worker (the sink would drop them anyway)."""
         fresh = []
+        seen: set[str] = set()
         for commit in commits:
             for key, value in commit.examples:
-                if key not in self._shipped:
-                    self._shipped.add(key)
+                if key not in self._shipped and key not in seen:
+                    seen.add(key)
                     fresh.append((key, value))
         return fresh
 

@@ -173,9 +173,7 @@ def test_bad_input_gets_a_reason(up: Up) -> None:
 
 
 def test_ping_and_tag_deletion(up: Up) -> None:
-    fixtures = (
-        Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "github-webhooks"
-    )
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
     ping = (fixtures / "ping-payload.json").read_bytes()
     assert up.post("github", ping, signed(ping, event="ping", delivery="p1"))[0] == 200
     tag = (fixtures / "push-payload.json").read_bytes()

@@ -27,8 +27,8 @@ from streams.webhooks import (
     verify_gitlab_token,
 )
 
-# The repository is <root>/main and the shared fixtures are in <root>/shared.
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "github-webhooks"
+# Real GitHub deliveries (copied from the shared fixtures, so the suite runs from any clone).
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github-webhooks"
 SECRET = b"test-webhook-secret"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SHA_A = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
