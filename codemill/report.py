@@ -5,7 +5,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from common.lake import open_table
+from common.lake import open_table, scan
 from common.names import Table
 from common.settings import Settings
 from streams.ledger import latest_status, read_ledger
@@ -26,7 +26,7 @@ def reject_reasons(settings: Settings, repo: str | None = None) -> dict[str, int
     if delta is None:
         return {}
     expr = pc.field("repo") == repo if repo else None
-    reasons = delta.to_pyarrow_dataset().to_table(columns=["stage", "reason"], filter=expr)
+    reasons = scan(delta, ["stage", "reason"], expr)
     kinds = Counter(
         f"{stage}: {reason.split(' at ')[0]}"
         for stage, reason in zip(
@@ -51,7 +51,7 @@ def skipped_reasons(settings: Settings, repo: str | None = None) -> dict[str, in
     expr = pc.field("status") == "ingested"
     if repo:
         expr = expr & (pc.field("repo") == repo)
-    data = delta.to_pyarrow_dataset().to_table(columns=["sha", "skipped"], filter=expr)
+    data = scan(delta, ["sha", "skipped"], expr)
     totals: Counter[str] = Counter()
     seen: set[str] = set()
     for sha, pairs in zip(data["sha"].to_pylist(), data["skipped"].to_pylist(), strict=True):

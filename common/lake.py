@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pydantic import BaseModel
@@ -53,6 +54,21 @@ def transaction_version(
     return None if table is None else table.transaction_version(app_id)
 
 
+def scan(
+    table: DeltaTable, columns: Sequence[str] | None = None, filter: pc.Expression | None = None
+) -> pa.Table:
+    """Read a table (projected and filtered) into Arrow.
+
+    Single-threaded on purpose: Arrow's scanner threads calling back into delta-rs's filesystem
+    abort the interpreter at exit ("terminate called without an active exception") about half the
+    time with deltalake 1.6 and pyarrow 26.
+    """
+    dataset = table.to_pyarrow_dataset()
+    return dataset.to_table(
+        columns=list(columns) if columns else None, filter=filter, use_threads=False
+    )
+
+
 def read_rows(
     uri: str,
     model: type[BaseModel],
@@ -65,8 +81,7 @@ def read_rows(
     if table is None:
         empty = schema.empty_table()
         return empty.select(list(columns)) if columns else empty
-    dataset = table.to_pyarrow_dataset()
-    return dataset.to_table(columns=list(columns) if columns else None)
+    return scan(table, columns)
 
 
 def compact(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pyarrow.compute as pc
 
 from common.events import PushCommit, PushEvent
-from common.lake import append_rows, open_table
+from common.lake import append_rows, open_table, scan
 from common.rows import CommitRecord
 from common.settings import Settings
 
@@ -35,9 +35,8 @@ def read_ledger(settings: Settings, repo: str | None = None) -> list[LedgerLine]
     table = open_table(settings.table_uri("commits"), settings.lake.storage_options)
     if table is None:
         return []
-    dataset = table.to_pyarrow_dataset()
     expr = pc.field("repo") == repo if repo is not None else None
-    data = dataset.to_table(columns=LEDGER_COLUMNS, filter=expr)
+    data = scan(table, LEDGER_COLUMNS, expr)
     return [LedgerLine(**row) for row in data.to_pylist()]
 
 

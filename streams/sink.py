@@ -26,7 +26,7 @@ from deltalake import DeltaTable
 from pydantic import ValidationError
 
 from common.ids import example_id
-from common.lake import append_rows, compact, open_table
+from common.lake import append_rows, compact, open_table, scan
 from common.rows import SINK_RECORD, TABLE_MODELS, Reject, Row
 from common.settings import Settings
 
@@ -149,14 +149,13 @@ class DeltaSink:
         delta = self._table(table)
         if delta is None:
             return set()
-        dataset = delta.to_pyarrow_dataset()
         if table == "commits":
-            data = dataset.to_table(columns=["repo", "sha", "status"])
+            data = scan(delta, ["repo", "sha", "status"])
             keys = pc.binary_join_element_wise(
                 data["repo"], pc.binary_join_element_wise(data["sha"], data["status"], ":"), "@"
             )
             return set(keys.to_pylist())
-        return set(dataset.to_table(columns=["id"])["id"].to_pylist())
+        return set(scan(delta, ["id"])["id"].to_pylist())
 
     def _partition_versions(self, table: str, partitions: Iterable[int]) -> dict[int, int | None]:
         cached = self._versions[table]
