@@ -5,6 +5,7 @@ first, the ones the ledger already has as ingested left out, and the rest writte
 as ``received`` and published in chunks on ``codemill.git.push``.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,8 +37,14 @@ class Progress:
     rejects: int
 
 
+SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)(?P<path>.+)$")  # git@github.com:org/name.git
+
+
 def repo_name(source: str) -> str:
     """``org/name`` for a URL (as webhooks name it), the folder name for a local repository."""
+    scp = SCP_LIKE.match(source)
+    if scp:
+        return scp["path"].strip("/").removesuffix(".git")
     parsed = urlparse(source)
     if parsed.scheme in ("http", "https", "ssh", "git") and parsed.path.strip("/"):
         return parsed.path.strip("/").removesuffix(".git")
@@ -47,7 +54,7 @@ def repo_name(source: str) -> str:
 
 def clone_source(source: str) -> str:
     """What to clone from: URLs as given, local paths made absolute."""
-    if urlparse(source).scheme in ("http", "https", "ssh", "git", "file"):
+    if SCP_LIKE.match(source) or urlparse(source).scheme in ("http", "https", "ssh", "git", "file"):
         return source
     return str(Path(source).expanduser().resolve())
 

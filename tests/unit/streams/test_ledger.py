@@ -43,3 +43,5 @@ def test_repo_names_match_what_webhooks_call_them() -> None:
     assert repo_name("https://gitlab.example.com/group/sub/proj") == "group/sub/proj"
     assert repo_name("/srv/git/widgets.git") == "widgets"
     assert repo_name("file:///srv/git/widgets") == "widgets"
+    assert repo_name("git@github.com:acme/widgets.git") == "acme/widgets"
+    assert repo_name("ssh://git@gitlab.com/acme/tools/cli.git") == "acme/tools/cli"
