@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import math
 import resource
 import subprocess
@@ -205,6 +206,20 @@ def push_latency(stack: Stack, repo_path: Path, name: str, pushes: int) -> list[
     return latencies
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process (and, optionally, its live children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if children:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                for child in (task / "children").read_text().split():
+                    total += cpu_seconds(int(child), children=True)
+    except OSError:
+        return 0.0
+    return total
+
+
 def percentile(values: list[float], pct: float) -> float | None:
     """Nearest-rank percentile (the value at or below which ``pct`` % of samples fall)."""
     if not values:
@@ -263,6 +278,10 @@ def main() -> None:
                 time.sleep(0.5)  # coarse polling: the end time comes from the Delta log below
                 state = progress(stack.settings, name, shas)
             seconds = last_commit_time(settings) - wall0
+            cpu = {
+                "broker": cpu_seconds(stack.broker.pid) if stack.broker and stack.broker.pid else 0,
+                "worker": cpu_seconds(stack.worker.pid, children=True) if stack.worker else 0,
+            }
             landed = rows(settings, "completion")
             latencies = push_latency(stack, source, name, pushes) if not args.repo else []
             worker_mb = peak_rss_mb(stack.worker.pid) if stack.worker else 0.0
@@ -277,6 +296,8 @@ def main() -> None:
             "rows_per_s": round(landed / seconds, 1),
             "push_to_queryable_p50_s": percentile(latencies, 50),
             "push_to_queryable_p95_s": percentile(latencies, 95),
+            "cpu_seconds_broker": round(cpu["broker"], 2),
+            "cpu_seconds_worker_and_pool": round(cpu["worker"], 2),
             "peak_rss_worker_mb": round(worker_mb, 1),
             "peak_rss_driver_mb": round(driver_mb, 1),
             "bare_extraction_symbols_per_s": round(bare["symbols_per_s"], 1),

@@ -94,6 +94,7 @@ def _ingest(
     return {
         "repository": plan.repo,
         "commits_in_history": len(plan.commits),
+        "commits_already_ingested": len(plan.commits) - len(plan.pending),
         "commits_ingested": state.done,
         "commits_failed": state.failed,
         "push_events": events,

@@ -113,6 +113,10 @@ def failed_commit(push: PushEvent, sha: str, reason: str, now: datetime) -> Enco
     return encode([commit_reject(origin, "fetch", reason)], ledger)
 
 
+def warm_up() -> None:
+    """Nothing: submitting it makes a pool process start and import this module."""
+
+
 @cache
 def _open(path: str) -> pygit2.Repository:
     return pygit2.Repository(path)

@@ -30,6 +30,7 @@ from streams.commits import (
     commits_to_ingest,
     failed_commit,
     ingest_commits_at,
+    warm_up,
 )
 from streams.examples import REJECT_INPUT_CHARS, Origin, reject
 from streams.kafka import AsyncProducer
@@ -46,7 +47,10 @@ def make_pool(processes: int) -> Executor:
     count = processes or os.cpu_count() or 1
     if count <= 1:
         return ThreadPoolExecutor(max_workers=1)
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(count):  # start and import now, not when the first push is waiting
+        pool.submit(warm_up)
+    return pool
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:
