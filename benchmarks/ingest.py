@@ -10,8 +10,8 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 import math
+import os
 import resource
 import subprocess
 import tempfile
