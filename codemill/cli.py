@@ -233,6 +233,32 @@ def datasets(fmt: Format = "text") -> None:
     _emit(data, fmt, "codemill datasets")
 
 
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to audit")],
+    include_vendored: Annotated[bool, typer.Option(help="also scan vendored folders")] = False,
+    fmt: Format = "text",
+) -> None:
+    """Audit files for secrets and personal data: one finding per line (file, line, kind).
+
+    Exits 1 when anything is found, so it can gate CI.
+    """
+    from streams.audit import audit
+
+    found = 0
+    for finding in audit(paths, include_vendored):
+        found += 1
+        if fmt == "json":
+            typer.echo(
+                json.dumps({"file": finding.file, "line": finding.line, "kind": finding.kind})
+            )
+        else:
+            typer.echo(f"{finding.file}:{finding.line}: {finding.kind}")
+    if fmt != "json":
+        console.print(f"{found} finding(s)")
+    raise typer.Exit(1 if found else 0)
+
+
 @app.command(hidden=True)
 def worker() -> None:
     """Run one Faust worker (for cluster deployments; needs CODEMILL_KAFKA_BOOTSTRAP)."""

@@ -94,3 +94,9 @@ def compact(
     metrics = table.optimize.compact()
     table.create_checkpoint()
     return dict(metrics)
+
+
+def vacuum(table_uri: str, storage_options: Mapping[str, str] | None = None) -> list[str]:
+    """Delete files compaction replaced, once older than the table's retention (7 days)."""
+    table = open_table(table_uri, storage_options)
+    return [] if table is None else list(table.vacuum(dry_run=False))

@@ -15,7 +15,7 @@ from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from common.events import PushEvent
-from common.lake import compact
+from common.lake import compact, vacuum
 from common.names import CONSUMER_GROUP, Table, Topic
 from common.settings import Settings
 from streams import metrics, transport
@@ -93,9 +93,9 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     @app.timer(interval=settings.lake.compact_every_seconds)  # type: ignore[untyped-decorator]
     async def compact_tables() -> None:
         for table in COMPACTED:
-            await asyncio.to_thread(
-                compact, settings.table_uri(table), settings.lake.storage_options
-            )
+            uri, options = settings.table_uri(table), settings.lake.storage_options
+            await asyncio.to_thread(compact, uri, options)
+            await asyncio.to_thread(vacuum, uri, options)
 
     @app.page("/metrics")
     async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

@@ -1,0 +1,49 @@
+"""`codemill scan`: where secrets are, never what they are; exit 1 when something is found."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from codemill.cli import app
+from streams.audit import AuditFinding, audit
+
+AWS_ID = "AKIAIOSFODNN7EXAMPLE"
+
+
+def make_tree(root: Path) -> None:
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "settings.py").write_text(f'DEBUG = True\nAWS_KEY = "{AWS_ID}"\n')
+    (root / "app" / "clean.py").write_text("def f():\n    return 1\n")
+    (root / ".env").write_text("TOKEN=abc\n")
+    (root / "vendor" / "lib").mkdir(parents=True)
+    (root / "vendor" / "lib" / "x.py").write_text(f'K = "{AWS_ID}"\n')
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text(f'k = "{AWS_ID}"\n')
+    (root / "logo.png").write_bytes(b"\x89PNG\x00" + AWS_ID.encode())
+
+
+def test_audit_finds_by_file_and_line(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    found = sorted(audit([tmp_path]), key=lambda f: f.file)
+    root = tmp_path.as_posix()
+    assert found == [
+        AuditFinding(f"{root}/.env", 0, "secret_file"),
+        AuditFinding(f"{root}/app/settings.py", 2, "aws_access_key_id"),
+    ]
+    vendored = [f for f in audit([tmp_path], include_vendored=True) if "vendor" in f.file]
+    assert [f.kind for f in vendored] == ["aws_access_key_id"]
+
+
+def test_scan_command_prints_json_lines_and_fails_on_findings(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    result = CliRunner().invoke(app, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {(line["kind"], line["line"]) for line in lines} == {
+        ("secret_file", 0),
+        ("aws_access_key_id", 2),
+    }
+    assert AWS_ID not in result.stdout
+    clean = CliRunner().invoke(app, ["scan", str(tmp_path / "app" / "clean.py")])
+    assert clean.exit_code == 0
