@@ -252,3 +252,25 @@ def test_garbage_on_the_push_topic_lands_in_rejects(up: Up) -> None:
     row = rejected()[0]
     assert row["reason"].startswith("invalid push event:")
     assert "hunter2hunter2" not in row["input"]
+
+
+def test_backfill_uses_the_running_stack(up: Up, tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "hist")
+    for i in range(3):
+        repo.commit({f"h/m{i}.py": module_source(40 + i)})
+    env = {**os.environ, "CODEMILL_HOME": str(up.home)}
+    env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "codemill", "backfill", str(repo.path), "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert (figures["repository"], figures["commits_ingested"]) == ("hist", 3)
+    # up's own worker did the work: backfill started no stack of its own
+    worker = f"http://127.0.0.1:{up.worker_port}/metrics"
+    with urllib.request.urlopen(worker, timeout=5) as response:
+        assert 'codemill_push_events_total{source="backfill"} 1.0' in response.read().decode()
