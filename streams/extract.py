@@ -2,12 +2,14 @@
 
 A pure stage: bytes in, :class:`Extraction` out. The file is parsed once and one run of the
 language's tree-sitter query (see :mod:`streams.languages`) yields all definitions, which are then
-nested by byte ranges to find qualified names, methods and enclosing classes. A file that is not
+nested by byte ranges to find qualified names, methods and enclosing classes; a method defined
+outside its type (a Go receiver, a Rust ``impl``) is placed in it by name. A file that is not
 UTF-8 or does not parse cleanly yields no symbols and an ``error`` saying where it went wrong, so
 a half-understood file never becomes training data. Trailing comments of a body are left out of
 its text and line range, as Python's ``ast`` does.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Literal
@@ -64,7 +66,18 @@ class _Captures:
     name: Node | None = None
     header_end: Node | None = None
     span: Node | None = None
+    receiver: Node | None = None
     doc: list[Node] = field(default_factory=list)
+
+    @property
+    def start(self) -> Node:
+        """Where the definition's text starts: the earliest ``@span`` node, else the node."""
+        return self.span or self.node
+
+    @property
+    def end_byte(self) -> int:
+        """Where its text ends; a ``@span`` may be a wrapper or leading siblings (attributes)."""
+        return max(self.node.end_byte, self.span.end_byte) if self.span else self.node.end_byte
 
 
 @dataclass(frozen=True)
@@ -99,11 +112,14 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
     for parts in definitions:
         if parts.name is None:
             continue  # an anonymous definition is no symbol
-        outer = parts.span or parts.node
+        outer = parts.start
         while scopes and scopes[-1].end_byte <= outer.start_byte:
             scopes.pop()
         name = _text(source, parts.name)
-        scope = _scope(name, parts.kind, outer.end_byte, scopes[-1] if scopes else None)
+        parent = scopes[-1] if scopes else None
+        if parts.receiver is not None:  # defined outside its type: nest it in the type by name
+            parent = _scope(_text(source, parts.receiver), "class", parts.end_byte, parent)
+        scope = _scope(name, parts.kind, parts.end_byte, parent)
         scopes.append(scope)
         row = outer.start_point.row
         first_context_row = max(0, row - context_lines)
@@ -111,7 +127,7 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
             parts.header_end.end_byte if parts.header_end else _line_end(source, parts.node)
         )
         last = _last_significant(parts.node)
-        doc = "\n".join(_text(source, node) for node in parts.doc)
+        doc = "\n".join(_doc_texts(source, parts.doc, outer))
         symbols.append(
             Symbol(
                 name=name,
@@ -147,12 +163,11 @@ def _collect(source: bytes, root: Node, language: str) -> tuple[list[_Captures],
             continue
         parts.name = _first(captures, "name") or parts.name
         parts.header_end = _first(captures, "header.end") or parts.header_end
-        parts.span = _first(captures, "span") or parts.span
+        parts.receiver = _first(captures, "receiver") or parts.receiver
+        spans = [parts.span, *captures.get("span", ())]
+        parts.span = min((n for n in spans if n), key=lambda n: n.start_byte, default=None)
         parts.doc.extend(captures.get("doc", ()))
-    ordered = sorted(
-        definitions.values(),
-        key=lambda p: ((p.span or p.node).start_byte, -(p.span or p.node).end_byte),
-    )
+    ordered = sorted(definitions.values(), key=lambda p: (p.start.start_byte, -p.end_byte))
     return ordered, imports
 
 
@@ -176,6 +191,35 @@ def _text(source: bytes, node: Node) -> str:
 def _text_between(source: bytes, start: int, end: int) -> str:
     """The whole lines from ``start`` up to ``end`` (a line start), without the last line break."""
     return source[start:end].decode().removesuffix("\n").removesuffix("\r")
+
+
+def _doc_texts(source: bytes, doc: list[Node], start: Node) -> Iterator[str]:
+    """The texts of the ``@doc`` nodes: comments right above the definition, then those inside.
+
+    A comment above counts only within the unbroken run of comments on lines of their own that
+    ends on the line before the definition (or on its first line): a licence header or a
+    commented-out block a blank line away, or the trailing comment of the line above, is no doc.
+    """
+    above = [node for node in doc if node.end_byte <= start.start_byte]
+    run: list[Node] = []
+    row = start.start_point.row
+    for node in reversed(above):
+        before = node.prev_sibling
+        if _last_row(node) not in (row - 1, row) or (
+            before is not None and _last_row(before) == node.start_point.row
+        ):
+            break
+        run.append(node)
+        row = node.start_point.row
+    for node in reversed(run):
+        yield _text(source, node).rstrip("\r\n")  # a line comment may hold its line break
+    yield from (_text(source, node) for node in doc if node.end_byte > start.start_byte)
+
+
+def _last_row(node: Node) -> int:
+    """The row of a node's last character (a line comment may end with its line break)."""
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point.row else row
 
 
 def _first(captures: dict[str, list[Node]], name: str) -> Node | None:

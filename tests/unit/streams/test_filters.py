@@ -31,7 +31,7 @@ def test_ordinary_source_is_kept(path: str) -> None:
     [
         "README.md",
         "Makefile",
-        "web/app.js",
+        "web/app.coffee",
         "image.png",
         "stub.pyi",
         "pkg/vendor/thing.txt",

@@ -20,6 +20,7 @@ KNOWN_CAPTURES = {
     "name",
     "header.end",
     "span",
+    "receiver",
     "doc",
     "import",
 }
@@ -38,6 +39,15 @@ REGISTERED = sorted(LANGUAGES)
         (".py", None),
         ("stub.pyi", None),
         ("script.py.orig", None),
+        ("web/app.js", "javascript"),
+        ("web/app.jsx", "javascript"),
+        ("web/api.ts", "typescript"),
+        ("web/App.tsx", "tsx"),
+        ("main.go", "go"),
+        ("Main.java", "java"),
+        ("src/lib.rs", "rust"),
+        ("style.css", None),
+        ("header.h", None),
     ],
 )
 def test_language_for_path_goes_by_extension(path: str, expected: str | None) -> None:
@@ -81,3 +91,47 @@ def test_python_docstring_hook_evaluates_the_literal() -> None:
     assert docstring("'a' 'b'") == "ab"
     assert docstring('f"x{y}"') == ""
     assert docstring('b"bytes"') == ""
+
+
+def test_every_registered_language_parses_a_file_of_its_own() -> None:
+    sources = {
+        "python": b"def f():\n    pass\n",
+        "javascript": b"function f() {}\n",
+        "typescript": b"function f(): void {}\n",
+        "tsx": b"const f = () => <div />;\n",
+        "go": b"package p\n\nfunc f() {}\n",
+        "java": b"class A { void f() {} }\n",
+        "rust": b"fn f() {}\n",
+    }
+    assert set(sources) == set(LANGUAGES)
+    for name, source in sources.items():
+        assert not parser_for(name).parse(source).root_node.has_error, name
+
+
+def test_a_query_includes_the_queries_its_first_line_says_it_inherits() -> None:
+    def text(name: str) -> str:
+        return files("streams.languages").joinpath(f"{name}.scm").read_text(encoding="utf-8")
+
+    assert text("typescript").startswith("; inherits: javascript\n")
+    assert text("tsx").startswith("; inherits: typescript\n")
+    javascript, typescript, tsx = (query_for(n) for n in ("javascript", "typescript", "tsx"))
+    assert typescript.pattern_count > javascript.pattern_count
+    assert tsx.pattern_count == typescript.pattern_count
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("/** One line. */", "One line."),
+        (
+            "/**\n * Summary.\n *\n * @param x  the x\n *     indented\n */",
+            "Summary.\n\n@param x  the x\n    indented",
+        ),
+        ("/**\n    No stars.\n      Deeper.\n */", "No stars.\n  Deeper."),
+        ("/// Rust doc.\n///\n/// More.", "Rust doc.\n\nMore."),
+        ("// Go doc.\n// Second line.", "Go doc.\nSecond line."),
+        ("/* Block. */", "Block."),
+    ],
+)
+def test_comment_docstrings_lose_their_markers(raw: str, plain: str) -> None:
+    assert get_language("go").docstring(raw) == plain

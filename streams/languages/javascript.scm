@@ -1,0 +1,122 @@
+; JavaScript definitions and imports for streams.extract (capture names: streams/languages/__init__.py).
+; TypeScript inherits this query, so it names only node types both grammars share. A function
+; nested directly in a class is reported as a method by the extractor; object-literal methods,
+; class fields holding arrow functions and anonymous (default-exported) definitions are left out.
+
+(function_declaration
+  name: (_) @name) @definition.function
+
+(generator_function_declaration
+  name: (_) @name) @definition.function
+
+(class_declaration
+  name: (_) @name) @definition.class
+
+(class_body
+  (method_definition
+    name: (_) @name) @definition.method)
+
+; The signature ends before the body block (after the parameters, return type or heritage).
+[
+  (function_declaration
+    (_) @header.end
+    .
+    body: (statement_block))
+  (generator_function_declaration
+    (_) @header.end
+    .
+    body: (statement_block))
+] @definition.function
+
+(class_declaration
+  (_) @header.end
+  .
+  body: (class_body)) @definition.class
+
+(class_body
+  (method_definition
+    (_) @header.end
+    .
+    body: (statement_block)) @definition.method)
+
+; `const f = (…) => …` and `let g = function (…) {…}` define f and g; the whole declaration
+; (`const`, `let` or `var`) is the definition, so the signature reads `const f = (…) =>`. Only
+; declarations of a single variable count.
+(_
+  .
+  (variable_declarator
+    name: (identifier) @name
+    value: [
+      (arrow_function
+        "=>" @header.end)
+      (function_expression
+        (_) @header.end
+        .
+        body: (statement_block))
+      (generator_function
+        (_) @header.end
+        .
+        body: (statement_block))
+    ])
+  .) @definition.function
+
+; `export` (with its decorators) belongs to the definition's text and line range.
+(export_statement
+  declaration: [
+    (function_declaration)
+    (generator_function_declaration)
+    (lexical_declaration)
+    (variable_declaration)
+  ] @definition.function) @span
+
+(export_statement
+  declaration: (class_declaration) @definition.class) @span
+
+; The doc is the JSDoc comment right above the definition (or above its `export`).
+(
+  (comment) @doc
+  .
+  [
+    (function_declaration)
+    (generator_function_declaration)
+    (lexical_declaration)
+    (variable_declaration)
+  ] @definition.function
+  (#match? @doc "^/\\*\\*"))
+
+(
+  (comment) @doc
+  .
+  (export_statement
+    declaration: [
+      (function_declaration)
+      (generator_function_declaration)
+      (lexical_declaration)
+      (variable_declaration)
+    ] @definition.function)
+  (#match? @doc "^/\\*\\*"))
+
+(
+  (comment) @doc
+  .
+  (class_declaration) @definition.class
+  (#match? @doc "^/\\*\\*"))
+
+(
+  (comment) @doc
+  .
+  (export_statement
+    declaration: (class_declaration) @definition.class)
+  (#match? @doc "^/\\*\\*"))
+
+; TypeScript puts a method's decorators before it in the class body, JavaScript inside it.
+(class_body
+  (comment) @doc
+  .
+  (decorator)*
+  .
+  (method_definition) @definition.method
+  (#match? @doc "^/\\*\\*"))
+
+(program
+  (import_statement) @import)
