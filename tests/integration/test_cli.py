@@ -48,16 +48,28 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     for i in range(4):
         repo.commit({f"shop/m{i}.py": module_source(i), f"shop/data{i}.bin": b"\x00\xff"}, f"c{i}")
     repo.commit({"shop/bad.py": "def oops(:\n"}, "broken")
+    repo.commit(
+        {
+            "web/cart.ts": "export function total(xs: number[]): number {\n"
+            "  return xs.reduce((a, b) => a + b, 0);\n}\n",
+            "svc/price.go": "package svc\n\n// Price adds tax.\nfunc Price(c int) int {\n"
+            "\treturn c * 2\n}\n",
+        },
+        "other languages",
+    )
 
     before = stack_processes()
     result = run_cli(tmp_path / "home", "demo", "--repo", str(repo.path), "--format", "json")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert figures["commits_ingested"] == 5
-    assert figures["tables"]["completion"] == 4 * 7
+    assert figures["commits_ingested"] == 6
+    assert figures["tables"]["completion"] == 4 * 7 + 2
+    rows = read_rows(Settings(home=tmp_path / "home").table_uri("completion"), CompletionExample)
+    by_language = {(r["language"], r["symbol"]) for r in rows.to_pylist()}
+    assert {("typescript", "total"), ("go", "Price")} <= by_language
     assert figures["rejects_by_reason"] == {"extract: syntax error": 1}
     assert figures["skipped_files"] == {"unsupported_language": 4}
-    assert figures["examples_new"] == 4 * 7 and figures["new_per_second"] > 0
+    assert figures["examples_new"] == 4 * 7 + 2 and figures["new_per_second"] > 0
     assert stack_processes() <= before, "a broker or worker of the demo outlived it"
 
 
