@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+from common.errors import ConfigError
 from common.events import PushCommit, PushEvent
 from common.names import Topic
 from common.settings import Settings
 from streams.kafka import AsyncProducer
 from streams.ledger import ingested_shas, latest_status, read_ledger, record_received
 from streams.mirror import CommitInfo, list_commits, sync_mirror
+from streams.webhooks import redact_url_credentials
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,18 @@ def repo_name(source: str) -> str:
 
 
 def clone_source(source: str) -> str:
-    """What to clone from: URLs as given, local paths made absolute."""
-    if SCP_LIKE.match(source) or urlparse(source).scheme in ("http", "https", "ssh", "git", "file"):
+    """What to clone from: URLs as given, local paths made absolute.
+
+    A token inside an https URL would travel into events and the ledger: refuse it and say
+    where it belongs instead.
+    """
+    parsed = urlparse(source)
+    if parsed.scheme in ("http", "https") and (parsed.username or parsed.password):
+        raise ConfigError(
+            f"{redact_url_credentials(source)}: remove the credentials from the URL and set "
+            "CODEMILL_GIT_TOKEN (and CODEMILL_GIT_USERNAME if not x-access-token) instead"
+        )
+    if SCP_LIKE.match(source) or parsed.scheme in ("http", "https", "ssh", "git", "file"):
         return source
     return str(Path(source).expanduser().resolve())
 

@@ -1,6 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
-from streams.backfill import repo_name
+import pytest
+
+from common.errors import ConfigError
+from streams.backfill import clone_source, repo_name
 from streams.ledger import LedgerLine, latest_status, owed_pushes
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,3 +48,11 @@ def test_repo_names_match_what_webhooks_call_them() -> None:
     assert repo_name("file:///srv/git/widgets") == "widgets"
     assert repo_name("git@github.com:acme/widgets.git") == "acme/widgets"
     assert repo_name("ssh://git@gitlab.com/acme/tools/cli.git") == "acme/tools/cli"
+
+
+def test_tokens_in_backfill_urls_are_refused_not_stored() -> None:
+    with pytest.raises(ConfigError) as refused:
+        clone_source("https://x-access-token:ghp_secret123@github.com/acme/w.git")
+    assert "ghp_secret123" not in str(refused.value)
+    assert "CODEMILL_GIT_TOKEN" in str(refused.value)
+    assert clone_source("https://github.com/acme/w.git") == "https://github.com/acme/w.git"
