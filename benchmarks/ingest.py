@@ -136,44 +136,33 @@ def serve_receiver(stack: Stack, port: int) -> tuple[asyncio.AbstractEventLoop, 
     return loop, producer
 
 
+def git(repo_path: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo_path, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 def push_latency(stack: Stack, repo_path: Path, name: str, pushes: int) -> list[float]:
     port = free_port()
     loop, producer = serve_receiver(stack, port)
     latencies = []
     try:
         for p in range(pushes):
-            before = subprocess.run(
-                ["git", "rev-parse", "HEAD"],
-                cwd=repo_path,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
+            before = git(repo_path, "rev-parse", "HEAD")
             (repo_path / f"live/p{p}.py").parent.mkdir(exist_ok=True)
             (repo_path / f"live/p{p}.py").write_text(module(100_000 + p))
-            subprocess.run(["git", "add", "-A"], cwd=repo_path, check=True)
-            subprocess.run(
-                [
-                    "git",
-                    "-c",
-                    "user.name=b",
-                    "-c",
-                    "user.email=b@example.com",
-                    "commit",
-                    "-q",
-                    "-m",
-                    f"live {p}",
-                ],
-                cwd=repo_path,
-                check=True,
+            git(repo_path, "add", "-A")
+            git(
+                repo_path,
+                "-c",
+                "user.name=b",
+                "-c",
+                "user.email=b@example.com",
+                "commit",
+                "-q",
+                "-m",
+                f"live {p}",
             )
-            after = subprocess.run(
-                ["git", "rev-parse", "HEAD"],
-                cwd=repo_path,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
+            after = git(repo_path, "rev-parse", "HEAD")
             body = json.dumps(
                 {
                     "repository": name,
