@@ -31,7 +31,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to SIGTERM the child when its parent dies, so nothing outlives a killed CLI."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
@@ -74,7 +74,7 @@ class EmbeddedBroker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self._proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+                cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
             )
         self._wait_ready(timeout)
         log.info("embedded broker %s ready (pid %s)", self.bootstrap, self._proc.pid)

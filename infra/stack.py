@@ -21,7 +21,7 @@ from pathlib import Path
 from common.errors import BrokerError
 from common.names import Topic
 from common.settings import Settings
-from infra.broker import EmbeddedBroker, _die_with_parent
+from infra.broker import EmbeddedBroker, die_with_parent
 from streams.kafka import AsyncProducer
 from streams.ledger import owed_pushes, read_ledger
 from streams.topics import ensure_topics
@@ -35,10 +35,6 @@ class Stack:
     broker: EmbeddedBroker | None
     worker: subprocess.Popen[bytes] | None
     replayed: int
-
-    @property
-    def stack_file(self) -> Path:
-        return stack_file(self.settings)
 
 
 def stack_file(settings: Settings) -> Path:
@@ -72,7 +68,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
             env=worker_env(settings),
             stdout=out,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
 
@@ -140,7 +136,7 @@ def local_stack(
             proc = start_worker(settings)
             wait_worker_ready(settings, proc, ready_timeout)
         stack = Stack(settings, broker, proc, replayed)
-        stack.stack_file.write_text(
+        stack_file(settings).write_text(
             json.dumps({"pid": os.getpid(), "bootstrap": settings.kafka.bootstrap})
         )
         yield stack
