@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from codemill import report
 from common.errors import CodemillError
 from common.names import CONSUMER_GROUP
 from common.settings import Settings
-from infra.stack import Stack, local_stack, running_bootstrap
+from infra.stack import Stack, local_stack, running_bootstrap, supervise
 from streams.backfill import BackfillPlan, plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
 from streams.topics import consumer_lag
@@ -157,6 +158,9 @@ def up() -> None:
                 f"lake: {settings.lake_uri}; Ctrl-C stops"
             )
             producer = AsyncProducer(stack.settings.kafka.client_config())
+            stop = threading.Event()
+            watcher = threading.Thread(target=supervise, args=(stack, stop), daemon=True)
+            watcher.start()
             try:
                 web.run_app(
                     create_receiver(stack.settings, producer),
@@ -165,6 +169,8 @@ def up() -> None:
                     print=None,
                 )
             finally:
+                stop.set()
+                watcher.join()
                 producer.close()
     except CodemillError as exc:
         _fail(exc)

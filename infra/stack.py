@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -89,6 +90,18 @@ def wait_worker_ready(settings: Settings, worker: subprocess.Popen[bytes], timeo
     raise BrokerError(f"the Faust worker was not ready within {timeout}s")
 
 
+def supervise(stack: Stack, stop: threading.Event, every: float = 1.0) -> None:
+    """Restart the Faust worker whenever it dies, until ``stop`` is set (``codemill up``)."""
+    while not stop.wait(every):
+        if stack.worker is not None and stack.worker.poll() is not None:
+            log.error(
+                "the Faust worker exited with code %s; restarting it (see %s)",
+                stack.worker.returncode,
+                stack.settings.home / "logs" / "worker.log",
+            )
+            stack.worker = start_worker(stack.settings)
+
+
 def stop_process(proc: subprocess.Popen[bytes] | None, grace: float = 20.0) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -128,14 +141,13 @@ def local_stack(
         broker = EmbeddedBroker(settings.home / "logs" / "broker.log").start()
         kafka = settings.kafka.model_copy(update={"bootstrap": broker.bootstrap})
         settings = settings.model_copy(update={"kafka": kafka})
-    proc = None
+    stack = Stack(settings, broker, None, 0)
     try:
         ensure_topics(settings.kafka)
-        replayed = asyncio.run(replay_owed(settings))
+        stack.replayed = asyncio.run(replay_owed(settings))
         if worker:
-            proc = start_worker(settings)
-            wait_worker_ready(settings, proc, ready_timeout)
-        stack = Stack(settings, broker, proc, replayed)
+            stack.worker = start_worker(settings)
+            wait_worker_ready(settings, stack.worker, ready_timeout)
         stack_file(settings).write_text(
             json.dumps({"pid": os.getpid(), "bootstrap": settings.kafka.bootstrap})
         )
@@ -143,6 +155,6 @@ def local_stack(
     finally:
         with contextlib.suppress(FileNotFoundError):
             stack_file(settings).unlink()
-        stop_process(proc)
+        stop_process(stack.worker)  # whichever worker runs now, restarted ones included
         if broker is not None:
             broker.stop()

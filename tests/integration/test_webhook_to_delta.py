@@ -59,6 +59,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         "CODEMILL_WORKER_PORT": str(worker_port),
         "CODEMILL_LAKE_BATCH_SECONDS": "0.2",
         "CODEMILL_WEBHOOK_MAX_BODY_BYTES": "65536",
+        "CODEMILL_WORKER_SESSION_TIMEOUT": "6",
     }
     env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
     log = (home / "up.log").open("wb")
@@ -274,3 +275,23 @@ def test_backfill_uses_the_running_stack(up: Up, tmp_path: Path) -> None:
     worker = f"http://127.0.0.1:{up.worker_port}/metrics"
     with urllib.request.urlopen(worker, timeout=5) as response:
         assert 'codemill_push_events_total{source="backfill"} 1.0' in response.read().decode()
+
+
+def test_up_restarts_a_worker_that_died(up: Up, tmp_path: Path) -> None:
+    found = subprocess.run(
+        ["pgrep", "-P", str(up.proc.pid), "-f", "streams.worker"], capture_output=True, text=True
+    )
+    (worker_pid,) = found.stdout.split()
+    os.kill(int(worker_pid), signal.SIGKILL)
+
+    repo = GitRepo(tmp_path / "after-crash")
+    head = repo.commit({"a/survivor.py": module_source(77)}, "after the crash")
+    body = github_push(repo, "acme/after-crash", "0" * 40, head)
+    status, _ = up.post("github", body, signed(body, delivery="after-crash-1"))
+    assert status == 202  # the receiver does not depend on the worker
+
+    def landed() -> int:
+        rows = read_rows(up.settings.table_uri("completion"), CompletionExample, ["repo"])
+        return rows["repo"].to_pylist().count("acme/after-crash")
+
+    eventually(lambda: landed() == 7, timeout=120)
