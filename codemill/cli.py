@@ -233,10 +233,24 @@ def status(fmt: Format = "text") -> None:
 
 @app.command()
 def datasets(fmt: Format = "text") -> None:
-    """Row counts of every dataset table and rejects by reason."""
+    """Row counts of every table, the language mix, a sample, and rejects by reason."""
     settings = Settings()
-    data = {"tables": report.table_counts(settings), "rejects": report.reject_reasons(settings)}
+    data: dict[str, Any] = {
+        "tables": report.table_counts(settings),
+        "languages": report.language_mix(settings),
+        "rejects": report.reject_reasons(settings),
+        "skipped_files": report.skipped_reasons(settings),
+    }
+    sample = report.samples(settings)
+    if fmt == "json":
+        typer.echo(json.dumps({**data, "samples": sample}, default=str))
+        return
     _emit(data, fmt, "codemill datasets")
+    for row in sample:
+        Console().print(
+            f"[bold]{row['repo']}:{row['path']}[/bold] {row['kind']} {row['symbol']} "
+            f"({row['language']})\n{row['head']}\n"
+        )
 
 
 @app.command()

@@ -60,3 +60,25 @@ def skipped_reasons(settings: Settings, repo: str | None = None) -> dict[str, in
         seen.add(sha)
         totals.update(dict(pairs or []))
     return dict(totals.most_common())
+
+
+def language_mix(settings: Settings, table: str = Table.COMPLETION) -> dict[str, int]:
+    """Rows per language in an example table."""
+    delta = open_table(settings.table_uri(table), settings.lake.storage_options)
+    if delta is None:
+        return {}
+    languages = scan(delta, ["language"])["language"].to_pylist()
+    return dict(Counter(languages).most_common())
+
+
+def samples(settings: Settings, table: str = Table.COMPLETION, n: int = 3) -> list[dict[str, Any]]:
+    """A few rows to look at: where they come from and how they start."""
+    delta = open_table(settings.table_uri(table), settings.lake.storage_options)
+    if delta is None:
+        return []
+    columns = ["repo", "path", "symbol", "language", "kind", "body"]
+    rows: list[dict[str, Any]] = scan(delta, columns).slice(0, n).to_pylist()
+    for row in rows:
+        lines = row.pop("body").splitlines()
+        row["head"] = "\n".join(lines[:3]) + ("\n…" if len(lines) > 3 else "")
+    return rows

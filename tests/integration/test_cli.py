@@ -129,3 +129,18 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
     assert blocks[1] == "bash infra/bootstrap.sh && .venv/bin/pytest"
     assert readme.index(blocks[0]) < 40, "the demo command must open the README"
     assert blocks[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_datasets_reports_counts_languages_and_samples(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "mix")
+    repo.commit(
+        {"a.py": module_source(1), "b.go": "package b\n\nfunc Add(x int) int {\n\treturn x\n}\n"}
+    )
+    home = tmp_path / "home"
+    assert run_cli(home, "backfill", str(repo.path), "--format", "json").returncode == 0
+    result = run_cli(home, "datasets", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["tables"]["completion"] == 8
+    assert report["languages"] == {"python": 7, "go": 1}
+    assert len(report["samples"]) == 3 and all(s["head"] for s in report["samples"])
