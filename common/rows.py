@@ -48,22 +48,6 @@ class CompletionExample(Provenance):
     end_line: int
 
 
-NamingConvention = Literal[
-    "snake_case", "camelCase", "PascalCase", "UPPER_SNAKE", "lowercase", "other"
-]
-
-
-class NamingExample(Provenance):
-    """A definition with its own name masked (``<NAME>``) → the name, and its convention."""
-
-    dataset: Literal["naming"] = "naming"
-    kind: Literal["function", "method", "class"]
-    name: str
-    convention: NamingConvention
-    docstring: str = ""
-    masked_body: str
-
-
 class Reject(Row):
     """An input that could not become an example, with the stage that refused it and why."""
 
@@ -115,14 +99,11 @@ class CommitRecord(Row):
         )
 
 
-SinkRecord = Annotated[
-    CompletionExample | NamingExample | Reject | CommitRecord, Field(discriminator="dataset")
-]
+SinkRecord = Annotated[CompletionExample | Reject | CommitRecord, Field(discriminator="dataset")]
 SINK_RECORD = TypeAdapter(SinkRecord)
 
 TABLE_MODELS: dict[str, type[Row]] = {
     "completion": CompletionExample,
-    "naming": NamingExample,
     "rejects": Reject,
     "commits": CommitRecord,
 }

@@ -15,7 +15,7 @@ import pygit2
 
 from common.events import ZERO_SHA, PushEvent
 from common.ids import author_hash
-from common.rows import CommitRecord, CompletionExample, NamingExample, Reject
+from common.rows import CommitRecord, CompletionExample, Reject
 from streams.examples import Origin, commit_reject, safe_file_examples
 from streams.mirror import changed_files, commit_info, read_blob
 
@@ -32,7 +32,7 @@ class EncodedCommit:
 
     sha: str
     status: str
-    examples: list[tuple[str, bytes, str]] = field(default_factory=list)  # key, JSON, dataset
+    examples: list[tuple[str, bytes]] = field(default_factory=list)
     rejects: list[tuple[str, bytes]] = field(default_factory=list)
     reject_kinds: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
@@ -60,18 +60,15 @@ def reason_kind(reject: Reject) -> str:
     return reject.reason.split(" at ")[0][:40] if reject.stage == "extract" else "error"
 
 
-Record = CompletionExample | NamingExample | Reject
-
-
-def encode(records: list[Record], ledger: CommitRecord) -> EncodedCommit:
+def encode(records: list[CompletionExample | Reject], ledger: CommitRecord) -> EncodedCommit:
     out = EncodedCommit(sha=ledger.sha, status=ledger.status, skipped=dict(ledger.skipped))
     for record in records:
-        value = record.model_dump_json().encode()
+        pair = (record.id, record.model_dump_json().encode())
         if isinstance(record, Reject):
-            out.rejects.append((record.id, value))
+            out.rejects.append(pair)
             out.reject_kinds.append((record.stage, reason_kind(record)))
         else:
-            out.examples.append((record.id, value, record.dataset))
+            out.examples.append(pair)
     out.ledger = (f"{ledger.repo}@{ledger.sha}", ledger.model_dump_json().encode())
     return out
 
@@ -81,9 +78,8 @@ def ingest_commit(
 ) -> EncodedCommit:
     info = commit_info(repo, sha)
     origin = Origin(push.repo, sha, author_hash(info.author_email), info.committed_at, now)
-    records: list[Record] = []
+    records: list[CompletionExample | Reject] = []
     skipped: Counter[str] = Counter()
-    symbols = 0
     for changed in changed_files(repo, sha):
         if changed.size > params.max_file_bytes:
             skipped["oversized"] += 1
@@ -97,15 +93,13 @@ def ingest_commit(
         if result.reject:
             records.append(result.reject)
         records.extend(result.examples)
-        records.extend(result.naming)
-        symbols += len(result.examples)
     rejects = sum(isinstance(r, Reject) for r in records)
     ledger = CommitRecord.of(
         push,
         sha,
         "ingested",
         now,
-        examples=symbols,
+        examples=len(records) - rejects,
         rejects=rejects,
         skipped=dict(skipped),
         committed_at=info.committed_at,

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from common.ids import example_id
-from common.rows import CompletionExample, NamingExample, Reject
+from common.rows import CompletionExample, Reject
 from streams.extract import Symbol, extract_symbols
 from streams.filters import classify_file
 from streams.languages import language_for_path
-from streams.naming import naming_example
 from streams.sanitize import Finding, find_secrets, is_secret_file, redact
 
 REJECT_INPUT_CHARS = 2000
@@ -32,7 +31,6 @@ class Origin:
 @dataclass
 class FileOutcome:
     examples: list[CompletionExample] = field(default_factory=list)
-    naming: list[NamingExample] = field(default_factory=list)
     reject: Reject | None = None
     skipped: str | None = None
 
@@ -54,9 +52,11 @@ def file_examples(
         return FileOutcome(reject=reject(origin, path, "extract", extraction.error, text))
     text = data.decode("utf-8")
     findings = find_secrets(text)
-    examples = [_example(s, path, language.name, origin, findings) for s in extraction.symbols]
-    naming = [n for n in map(naming_example, examples) if n is not None]
-    return FileOutcome(examples=examples, naming=naming)
+    return FileOutcome(
+        examples=[
+            _example(symbol, path, language.name, origin, findings) for symbol in extraction.symbols
+        ]
+    )
 
 
 def _clean(text: str, dirty: bool) -> str:

@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import os
 import time
-from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -91,13 +90,13 @@ class PushProcessor:
         if len(self._shipped) > SHIPPED_CAPACITY:
             self._shipped.clear()
         fresh = self._fresh(commits)
-        records = [(k, v) for k, v, _ in fresh] + [pair for c in commits for pair in c.rejects]
+        records = fresh + [pair for c in commits for pair in c.rejects]
         # Ledger lines go out only once the broker has every record of their commits.
         await self.producer.send_all(Topic.EXAMPLES, records)
         await self.producer.send_all(Topic.EXAMPLES, [c.ledger for c in commits])
         # Remembered only once acknowledged: a push that failed to ship is shipped whole again.
-        self._shipped.update(key for key, _, _ in fresh)
-        self._account(push, commits, fresh)
+        self._shipped.update(key for key, _ in fresh)
+        self._account(push, commits, len(fresh))
         seconds = time.perf_counter() - started
         metrics.PUSH_SECONDS.observe(seconds)
         log.info(
@@ -121,20 +120,18 @@ class PushProcessor:
         await self.producer.send_all(Topic.EXAMPLES, [(row.id, row.model_dump_json().encode())])
         metrics.REJECTS.labels("push", "invalid event").inc()
 
-    def _fresh(self, commits: list[EncodedCommit]) -> list[tuple[str, bytes, str]]:
+    def _fresh(self, commits: list[EncodedCommit]) -> list[tuple[str, bytes]]:
         """Examples not shipped before by this worker (the sink would drop them anyway)."""
         fresh = []
         seen: set[str] = set()
         for commit in commits:
-            for key, value, dataset in commit.examples:
+            for key, value in commit.examples:
                 if key not in self._shipped and key not in seen:
                     seen.add(key)
-                    fresh.append((key, value, dataset))
+                    fresh.append((key, value))
         return fresh
 
-    def _account(
-        self, push: PushEvent, commits: list[EncodedCommit], fresh: list[tuple[str, bytes, str]]
-    ) -> None:
+    def _account(self, push: PushEvent, commits: list[EncodedCommit], fresh: int) -> None:
         done = self._already_ingested(push.repo)
         for commit in commits:
             metrics.COMMITS.labels(commit.status).inc()
@@ -144,8 +141,7 @@ class PushProcessor:
                 metrics.REJECTS.labels(stage, kind).inc()
             for reason, n in commit.skipped.items():
                 metrics.SKIPPED.labels(reason).inc(n)
-        for dataset, n in Counter(dataset for _, _, dataset in fresh).items():
-            metrics.EXAMPLES_OUT.labels(dataset).inc(n)
+        metrics.EXAMPLES_OUT.labels("completion").inc(fresh)
 
     async def _ingest(self, push: PushEvent) -> list[EncodedCommit]:
         now = datetime.now(UTC)

@@ -33,7 +33,7 @@ from common.settings import Settings
 log = logging.getLogger(__name__)
 
 # Tables are written in this order, so a ledger line never lands before its examples.
-WRITE_ORDER = ("completion", "naming", "rejects", "commits")
+WRITE_ORDER = ("completion", "rejects", "commits")
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,6 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     figures = json.loads(result.stdout)
     assert figures["commits_ingested"] == 6
     assert figures["tables"]["completion"] == 4 * 7 + 2
-    assert figures["tables"]["naming"] == 4 * 7 + 2  # every name here is teachable
     rows = read_rows(Settings(home=tmp_path / "home").table_uri("completion"), CompletionExample)
     by_language = {(r["language"], r["symbol"]) for r in rows.to_pylist()}
     assert {("typescript", "total"), ("go", "Price")} <= by_language

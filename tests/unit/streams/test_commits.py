@@ -6,7 +6,7 @@ from pathlib import Path
 import pygit2
 
 from common.events import ZERO_SHA, PushCommit, PushEvent
-from common.rows import CommitRecord, CompletionExample, NamingExample
+from common.rows import CommitRecord, CompletionExample
 from streams.commits import ExtractParams, commits_to_ingest, ingest_commit
 from tests.support.gitrepo import GitRepo, module_source
 
@@ -53,13 +53,9 @@ def test_ingest_commit_encodes_examples_rejects_skips_and_ledger(tmp_path: Path)
     )
     git = pygit2.Repository(str(repo.path))
     out = ingest_commit(git, push(repo, ZERO_SHA, sha, [sha]), sha, ExtractParams(100_000, 5), NOW)
-    completion = [(k, v) for k, v, dataset in out.examples if dataset == "completion"]
-    examples = [CompletionExample.model_validate_json(v) for _, v in completion]
+    examples = [CompletionExample.model_validate_json(v) for _, v in out.examples]
     assert {e.path for e in examples} == {"b.py"} and len(examples) == 7
-    assert [k for k, _ in completion] == [e.id for e in examples]
-    naming = [NamingExample.model_validate_json(v) for _, v, d in out.examples if d == "naming"]
-    assert {n.name for n in naming} == {e.symbol.rsplit(".")[-1] for e in examples}
-    assert all(n.name not in n.masked_body and "<NAME>" in n.masked_body for n in naming)
+    assert [k for k, _ in out.examples] == [e.id for e in examples]
     assert out.reject_kinds == [("extract", "syntax error")]
     ledger = CommitRecord.model_validate_json(out.ledger[1])
     assert out.ledger[0] == f"acme/w@{sha}"
