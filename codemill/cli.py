@@ -195,9 +195,7 @@ def backfill(
             since = since.astimezone()
         bootstrap = settings.kafka.bootstrap or running_bootstrap(settings)
         if bootstrap:
-            live = settings.model_copy(
-                update={"kafka": settings.kafka.model_copy(update={"bootstrap": bootstrap})}
-            )
+            live = settings.with_bootstrap(bootstrap)
             plan = plan_backfill(live, repo, branch, since, max_commits, name)
             figures = _ingest(live, plan, fmt, timeout)
         else:
@@ -216,9 +214,8 @@ def status(fmt: Format = "text") -> None:
     bootstrap = settings.kafka.bootstrap or running_bootstrap(settings)
     lag: dict[str, int] | str = "no broker to ask"
     if bootstrap:
-        kafka = settings.kafka.model_copy(update={"bootstrap": bootstrap})
         try:
-            lag = consumer_lag(kafka, CONSUMER_GROUP)
+            lag = consumer_lag(settings.with_bootstrap(bootstrap).kafka, CONSUMER_GROUP)
         except Exception as exc:  # an unreachable broker is a status, not a crash
             lag = f"unavailable: {exc}"
     data: dict[str, Any] = {

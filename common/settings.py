@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _FlatTomlSource(settings_cls))
 
+    def with_bootstrap(self, bootstrap: str) -> "Settings":
+        """The same settings pointed at another Kafka (the embedded broker, a running stack)."""
+        return self.model_copy(
+            update={"kafka": self.kafka.model_copy(update={"bootstrap": bootstrap})}
+        )
+
     @property
     def lake_uri(self) -> str:
         return self.lake.uri or str((self.home / "lake").resolve())

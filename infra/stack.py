@@ -139,8 +139,7 @@ def local_stack(
     broker = None
     if not settings.kafka.bootstrap:
         broker = EmbeddedBroker(settings.home / "logs" / "broker.log").start()
-        kafka = settings.kafka.model_copy(update={"bootstrap": broker.bootstrap})
-        settings = settings.model_copy(update={"kafka": kafka})
+        settings = settings.with_bootstrap(broker.bootstrap)
     stack = Stack(settings, broker, None, 0)
     try:
         ensure_topics(settings.kafka)

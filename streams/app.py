@@ -20,7 +20,7 @@ from common.names import CONSUMER_GROUP, Table, Topic
 from common.settings import Settings
 from streams import metrics, transport
 from streams.kafka import AsyncProducer
-from streams.processor import PushProcessor, make_pool
+from streams.processor import PushProcessor
 from streams.sink import BatchResult, DeltaSink, Incoming, describe
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
     examples = app.topic(Topic.EXAMPLES, value_serializer="raw", partitions=partitions)
     producer = AsyncProducer(kafka.client_config())
-    pool = make_pool(settings.ingest.processes)
-    processor = PushProcessor(settings, producer, pool)
+    processor = PushProcessor(settings, producer)
     sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.EXAMPLES}")
 
     @app.agent(pushes)
@@ -117,7 +116,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     @app.on_before_shutdown.connect
     def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         producer.close()
-        pool.shutdown(wait=False, cancel_futures=True)
+        processor.close()
 
     return app
 

@@ -48,8 +48,7 @@ def file_examples(
     assert language is not None  # classify_file skips unsupported languages
     extraction = extract_symbols(data, path, language.name, context_lines)
     if extraction.error is not None:
-        text = data[: REJECT_INPUT_CHARS * 4].decode("utf-8", "replace")[:REJECT_INPUT_CHARS]
-        return FileOutcome(reject=reject(origin, path, "extract", extraction.error, text))
+        return FileOutcome(reject=reject(origin, path, "extract", extraction.error, data))
     text = data.decode("utf-8")
     findings = find_secrets(text)
     return FileOutcome(
@@ -93,9 +92,10 @@ def _example(
     )
 
 
-def reject(origin: Origin, path: str, stage: str, reason: str, text: str) -> Reject:
-    """A ``rejects`` row; the input excerpt is redacted like everything else we store."""
-    safe = redact(text)[0]
+def reject(origin: Origin, path: str, stage: str, reason: str, data: bytes) -> Reject:
+    """A ``rejects`` row keeping the start of the input, redacted like everything we store."""
+    excerpt = data[: REJECT_INPUT_CHARS * 4].decode("utf-8", "replace")[:REJECT_INPUT_CHARS]
+    safe = redact(excerpt)[0]
     return Reject(
         id=example_id(origin.repo, path, f"{stage}:{reason}", origin.commit),
         repo=origin.repo,
@@ -110,7 +110,7 @@ def reject(origin: Origin, path: str, stage: str, reason: str, text: str) -> Rej
 
 def commit_reject(origin: Origin, stage: str, reason: str) -> Reject:
     """A reject for a whole commit (e.g. it could not be fetched)."""
-    return reject(origin, "", stage, reason, "")
+    return reject(origin, "", stage, reason, b"")
 
 
 def safe_file_examples(
@@ -121,5 +121,4 @@ def safe_file_examples(
         return file_examples(path, data, origin, max_bytes, context_lines)
     except Exception as exc:  # a bug or a pathological input must not stop the stream
         reason = f"internal error: {type(exc).__name__}: {exc}"[:500]
-        text = data[:REJECT_INPUT_CHARS].decode("utf-8", "replace")
-        return FileOutcome(reject=reject(origin, path, "extract", reason, text))
+        return FileOutcome(reject=reject(origin, path, "extract", reason, data))

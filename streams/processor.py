@@ -32,7 +32,7 @@ from streams.commits import (
     ingest_commits_at,
     warm_up,
 )
-from streams.examples import REJECT_INPUT_CHARS, Origin, reject
+from streams.examples import Origin, reject
 from streams.kafka import AsyncProducer
 from streams.ledger import ingested_shas, read_ledger
 from streams.mirror import ensure_commits, mirror_path, sync_mirror
@@ -42,9 +42,8 @@ log = logging.getLogger(__name__)
 SHIPPED_CAPACITY = 2_000_000  # ids remembered per worker before the memory is reset
 
 
-def make_pool(processes: int) -> Executor:
+def make_pool(count: int) -> Executor:
     """Processes for extraction (spawned: forking a Faust worker's threads is unsafe)."""
-    count = processes or os.cpu_count() or 1
     if count <= 1:
         return ThreadPoolExecutor(max_workers=1)
     pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
@@ -62,17 +61,20 @@ def _split(items: list[str], parts: int) -> list[list[str]]:
 class PushProcessor:
     """Wires commit ingestion to the mirror cache, the ledger, the pool and the producer."""
 
-    def __init__(self, settings: Settings, producer: AsyncProducer, pool: Executor) -> None:
+    def __init__(self, settings: Settings, producer: AsyncProducer) -> None:
         self.settings = settings
         self.producer = producer
-        self.pool = pool
-        self.workers = getattr(pool, "_max_workers", 1)
+        self.workers = settings.ingest.processes or os.cpu_count() or 1
+        self.pool = make_pool(self.workers)
         self.params = ExtractParams(settings.git.max_file_bytes, settings.ingest.context_lines)
         self._ingested: dict[str, set[str]] = {}
         self._shipped: set[str] = set()
 
     def forget(self) -> None:
         self._ingested.clear()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _already_ingested(self, repo: str) -> set[str]:
         if repo not in self._ingested:
@@ -114,9 +116,8 @@ class PushProcessor:
         now = datetime.now(UTC)
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": str(error)}
         where = ".".join(str(part) for part in first["loc"]) or "event"
-        text = value[:REJECT_INPUT_CHARS].decode("utf-8", "replace")
         origin = Origin("", "", "", now, now)
-        row = reject(origin, "", "push", f"invalid push event: {where}: {first['msg']}", text)
+        row = reject(origin, "", "push", f"invalid push event: {where}: {first['msg']}", value)
         await self.producer.send_all(Topic.EXAMPLES, [(row.id, row.model_dump_json().encode())])
         metrics.REJECTS.labels("push", "invalid event").inc()
 
@@ -180,8 +181,10 @@ class PushProcessor:
             repo = pygit2.Repository(str(path))
         else:
             repo = sync_mirror(cache, push.repo, push.clone_url, token, git.username)
+        # The range before..after is made of ancestors of `after`: asking for it and the named
+        # commits is enough to know every commit we will read is there (or missing for good).
         needed = [c.sha for c in push.commits] + ([] if push.is_deletion else [push.after])
-        ensure_commits(repo, cache, push.repo, push.clone_url, needed, token, git.username)
-        shas = commits_to_ingest(repo, push)
-        missing = ensure_commits(repo, cache, push.repo, push.clone_url, shas, token, git.username)
-        return shas, set(missing)
+        missing = ensure_commits(
+            repo, cache, push.repo, push.clone_url, needed, token, git.username
+        )
+        return commits_to_ingest(repo, push), set(missing)
