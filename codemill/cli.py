@@ -230,24 +230,38 @@ def status(fmt: Format = "text") -> None:
 
 @app.command()
 def datasets(fmt: Format = "text") -> None:
-    """Row counts of every table, the language mix, a sample, and rejects by reason."""
+    """Row counts of every table; per dataset its language, category or change mix and a
+    sample; what the sanitizer redacted; rejects by reason and skipped files."""
     settings = Settings()
+    mixes = {
+        str(table): {column: report.column_mix(settings, table, column) for column in columns}
+        for table, columns in report.MIXES.items()
+    }
     data: dict[str, Any] = {
         "tables": report.table_counts(settings),
         "languages": report.language_mix(settings),
+        "mix": mixes,
+        "redacted": report.redactions(settings),
         "rejects": report.reject_reasons(settings),
         "skipped_files": report.skipped_reasons(settings),
     }
-    sample = report.samples(settings)
+    sample = {str(table): report.samples(settings, table) for table in report.MIXES}
     if fmt == "json":
         typer.echo(json.dumps({**data, "samples": sample}, default=str))
         return
-    _emit(data, fmt, "codemill datasets")
-    for row in sample:
-        Console().print(
-            f"[bold]{row['repo']}:{row['path']}[/bold] {row['kind']} {row['symbol']} "
-            f"({row['language']})\n{row['head']}\n"
-        )
+    _emit({k: v for k, v in data.items() if k != "mix"}, fmt, "codemill datasets")
+    for table, columns in mixes.items():
+        shown = {column: mix for column, mix in columns.items() if mix}
+        if shown:
+            _emit(shown, fmt, f"{table}")
+    for table, rows in sample.items():
+        for row in rows:
+            Console().print(
+                f"{table} {row['repo']}:{row['path']} {row['symbol']} "
+                f"({row['language']}) [{row['label']}]\n{row['head']}\n",
+                markup=False,
+                highlight=False,
+            )
 
 
 @app.command()

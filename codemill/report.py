@@ -3,6 +3,7 @@
 from collections import Counter
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from common.lake import open_table, scan
@@ -45,16 +46,21 @@ def ledger_summary(settings: Settings, repo: str | None = None) -> dict[str, Any
 
 def skipped_reasons(settings: Settings, repo: str | None = None) -> dict[str, int]:
     """Files skipped (binary, vendored, generated, …), summed over ingested commits."""
+    return _ledger_totals(settings, "skipped", repo)
+
+
+def _ledger_totals(settings: Settings, column: str, repo: str | None) -> dict[str, int]:
+    """A map column of the ledger summed over ingested commits (each commit counted once)."""
     delta = open_table(settings.table_uri(Table.COMMITS), settings.lake.storage_options)
     if delta is None:
         return {}
     expr = pc.field("status") == "ingested"
     if repo:
         expr = expr & (pc.field("repo") == repo)
-    data = scan(delta, ["sha", "skipped"], expr)
+    data = scan(delta, ["repo", "sha", column], expr)
     totals: Counter[str] = Counter()
     seen: set[str] = set()
-    for sha, pairs in zip(data["sha"].to_pylist(), data["skipped"].to_pylist(), strict=True):
+    for sha, pairs in zip(data["sha"].to_pylist(), data[column].to_pylist(), strict=True):
         if sha in seen:
             continue
         seen.add(sha)
@@ -62,23 +68,54 @@ def skipped_reasons(settings: Settings, repo: str | None = None) -> dict[str, in
     return dict(totals.most_common())
 
 
+def redactions(settings: Settings, repo: str | None = None) -> dict[str, int]:
+    """The compliance report: what the sanitizer found and redacted, by kind, over all commits."""
+    return _ledger_totals(settings, "redacted", repo)
+
+
+def column_mix(settings: Settings, table: str, column: str) -> dict[str, int]:
+    """Rows per value of ``column`` in ``table`` (a list column counts each of its items)."""
+    delta = open_table(settings.table_uri(table), settings.lake.storage_options)
+    if delta is None or column not in delta.schema().to_arrow().names:
+        return {}
+    values = scan(delta, [column])[column]
+    if isinstance(values.type, pa.ListType):
+        values = pc.list_flatten(values)
+    return dict(Counter(values.to_pylist()).most_common())
+
+
 def language_mix(settings: Settings, table: str = Table.COMPLETION) -> dict[str, int]:
     """Rows per language in an example table."""
-    delta = open_table(settings.table_uri(table), settings.lake.storage_options)
-    if delta is None:
-        return {}
-    languages = scan(delta, ["language"])["language"].to_pylist()
-    return dict(Counter(languages).most_common())
+    return column_mix(settings, table, "language")
 
 
-def samples(settings: Settings, table: str = Table.COMPLETION, n: int = 3) -> list[dict[str, Any]]:
-    """A few rows to look at: where they come from and how they start."""
+# Per example table: the column that labels a row, and the text a sample shows.
+MIXES: dict[str, tuple[str, ...]] = {
+    Table.COMPLETION: ("language", "category", "kind", "augmentation"),
+    Table.REFACTORING: ("language", "change", "source"),
+    Table.NAMING: ("language", "convention", "category"),
+    Table.ARCHITECTURE: ("language", "idioms"),
+    Table.ERROR_FIX: ("language", "error_type"),
+}
+_PREVIEW = {
+    Table.COMPLETION: ("kind", "body"),
+    Table.REFACTORING: ("change", "after"),
+    Table.NAMING: ("name", "concept"),
+    Table.ARCHITECTURE: ("symbol", "design"),
+    Table.ERROR_FIX: ("error_type", "buggy"),
+}
+
+
+def samples(settings: Settings, table: str = Table.COMPLETION, n: int = 2) -> list[dict[str, Any]]:
+    """A few rows to look at: where they come from, their label and how their text starts."""
     delta = open_table(settings.table_uri(table), settings.lake.storage_options)
     if delta is None:
         return []
-    columns = ["repo", "path", "symbol", "language", "kind", "body"]
+    label, text = _PREVIEW[Table(table)]
+    columns = ["repo", "path", "symbol", "language", label, text]
     rows: list[dict[str, Any]] = scan(delta, columns).slice(0, n).to_pylist()
     for row in rows:
-        lines = row.pop("body").splitlines()
-        row["head"] = "\n".join(lines[:3]) + ("\n…" if len(lines) > 3 else "")
+        lines = row.pop(text).splitlines()
+        row["label"] = row.pop(label)
+        row["head"] = "\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else "")
     return rows

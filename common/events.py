@@ -1,9 +1,17 @@
 """Events that travel on Kafka topics. The JSON on the wire is ``model_dump_json()`` of these."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 ZERO_SHA = "0" * 40
@@ -52,3 +60,61 @@ class PushEvent(BaseModel):
     @property
     def is_deletion(self) -> bool:
         return self.after == ZERO_SHA
+
+
+ReviewSource = Literal["github", "gitlab"]
+ReviewSide = Literal["LEFT", "RIGHT"]
+
+
+class ReviewComment(BaseModel):
+    """A code-review comment on lines of a pull or merge request's diff, from GitHub or GitLab.
+
+    Lines are 1-based and inclusive, on the file version named by ``side``: ``RIGHT`` is the file
+    at ``commit`` (the new side), ``LEFT`` the version before the change. ``start_line`` is None
+    for a comment on one line. ``diff_hunk`` is the provider's hunk ending at ``line`` (GitHub
+    sends one, GitLab does not: read the file at ``commit`` instead). The author is kept only as a
+    pseudonym (``common.ids.author_hash`` of the login), never as the login itself.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    event: Literal["review"] = "review"
+    event_id: str = Field(min_length=1)
+    source: ReviewSource
+    repo: str = Field(min_length=1)
+    clone_url: str = Field(min_length=1)
+    pull_request: int = Field(ge=1)
+    commit: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+    path: str = Field(min_length=1)
+    start_line: int | None = Field(default=None, ge=1)
+    line: int = Field(ge=1)
+    side: ReviewSide = "RIGHT"
+    body: str = ""
+    diff_hunk: str = ""
+    author_hash: str = Field(pattern=r"^[0-9a-f]{16,64}$")
+    created_at: datetime
+    url: str = ""
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> "ReviewComment":
+        if self.start_line is not None and self.start_line > self.line:
+            raise ValueError(
+                f"start_line {self.start_line} is after line {self.line}: a range runs forwards"
+            )
+        return self
+
+
+def _git_event_kind(value: Any) -> str:
+    """``review`` for a review comment, ``push`` for anything else (pushes carry no tag)."""
+    if isinstance(value, dict):
+        return "review" if value.get("event") == "review" else "push"
+    return "review" if isinstance(value, ReviewComment) else "push"
+
+
+GitEvent = Annotated[
+    Annotated[PushEvent, Tag("push")] | Annotated[ReviewComment, Tag("review")],
+    Discriminator(_git_event_kind),
+]
+GIT_EVENT: TypeAdapter[PushEvent | ReviewComment] = TypeAdapter(GitEvent)
+"""Parses a record of ``codemill.git.push``: pushes and code-review comments share the topic."""

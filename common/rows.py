@@ -33,8 +33,38 @@ class Provenance(Row):
     findings: list[str] = Field(default_factory=list)
 
 
-class CompletionExample(Provenance):
-    """A function, method or class: context → code."""
+class Annotations(BaseModel):
+    """What the annotate stage says about a snippet (:mod:`streams.annotate` documents each)."""
+
+    category: str = ""
+    intent: str = ""
+    technologies: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    cyclomatic: int = 1
+    nesting_depth: int = 0
+    lines: int = 0
+    quality: float = 0.0
+    quality_components: dict[str, float] = Field(default_factory=dict)
+
+
+class Deduplicated(BaseModel):
+    """What the validate stage computes for de-duplication across a whole table.
+
+    ``content_hash`` identifies the text up to whitespace; ``lsh_bands`` are the MinHash LSH band
+    hashes (a row sharing any band with a stored row is a near-duplicate of it).
+    """
+
+    content_hash: str = ""
+    lsh_bands: list[int] = Field(default_factory=list)
+
+
+class CompletionExample(Deduplicated, Annotations, Provenance):
+    """A function, method or class: context → code, with fill-in-the-middle spans.
+
+    ``fim_spans`` are ``[start, end)`` character offsets into ``body``: each marks a middle that a
+    fill-in-the-middle example leaves out. An augmented row (``augmentation`` names how: rename,
+    comments, reformat) is a variant of the row ``source_id``.
+    """
 
     dataset: Literal["completion"] = "completion"
     kind: Literal["function", "method", "class"]
@@ -46,6 +76,70 @@ class CompletionExample(Provenance):
     context: str = ""
     start_line: int
     end_line: int
+    start_column: int = 0
+    fim_spans: list[list[int]] = Field(default_factory=list)
+    related_tests: list[str] = Field(default_factory=list)
+    augmentation: str = ""
+    source_id: str = ""
+
+
+class NamingExample(Deduplicated, Annotations, Provenance):
+    """Concept → name: a definition's docstring and body with its own name masked as ``<NAME>``."""
+
+    dataset: Literal["naming"] = "naming"
+    kind: Literal["function", "method", "class"]
+    concept: str
+    name: str
+    convention: str
+    source_id: str
+
+
+class ErrorFixExample(Deduplicated, Annotations, Provenance):
+    """Buggy → fixed: an error injected into a real snippet, with its type and explanation."""
+
+    dataset: Literal["error_fix"] = "error_fix"
+    kind: Literal["function", "method", "class"]
+    buggy: str
+    fixed: str
+    error_type: str
+    explanation: str
+    source_id: str
+
+
+class RefactoringExample(Deduplicated, Provenance):
+    """Before → after of one symbol: from a commit and its parent, or a review suggestion.
+
+    ``change`` is the primary classification, ``changes`` every one that applies; ``message`` is
+    the commit message or the reviewer's comment (sanitized like the code).
+    """
+
+    dataset: Literal["refactoring"] = "refactoring"
+    source: Literal["history", "review"]
+    kind: str
+    before_symbol: str
+    before: str
+    after: str
+    change: str
+    changes: list[str] = Field(default_factory=list)
+    message: str = ""
+    diff: str = ""
+    url: str = ""
+
+
+class ArchitectureExample(Deduplicated, Provenance):
+    """Requirements → design for one module: its docstrings and README sections → its skeleton."""
+
+    dataset: Literal["architecture"] = "architecture"
+    requirements: str
+    design: str
+    symbols: int
+    idioms: list[str] = Field(default_factory=list)
+    imports: list[str] = Field(default_factory=list)
+
+
+ExampleRow = (
+    CompletionExample | NamingExample | ErrorFixExample | RefactoringExample | ArchitectureExample
+)
 
 
 class Reject(Row):
@@ -78,6 +172,7 @@ class CommitRecord(Row):
     examples: int = 0
     rejects: int = 0
     skipped: dict[str, int] = Field(default_factory=dict)
+    redacted: dict[str, int] = Field(default_factory=dict)
     reason: str = ""
     committed_at: datetime | None = None
     recorded_at: datetime
@@ -99,11 +194,43 @@ class CommitRecord(Row):
         )
 
 
-SinkRecord = Annotated[CompletionExample | Reject | CommitRecord, Field(discriminator="dataset")]
-SINK_RECORD = TypeAdapter(SinkRecord)
+class Bundle(Row):
+    """A source row with the rows derived from it (augmented variants, naming, error_fix).
+
+    They travel as one record keyed by the source's id and live or die together: when the sink
+    finds the source a duplicate of a stored row, the derived rows are dropped with it.
+    """
+
+    dataset: Literal["bundle"] = "bundle"
+    id: str
+    source: CompletionExample
+    derived: list[
+        Annotated[
+            CompletionExample | NamingExample | ErrorFixExample, Field(discriminator="dataset")
+        ]
+    ] = Field(default_factory=list)
+
+
+SinkRecord = Annotated[
+    CompletionExample
+    | NamingExample
+    | ErrorFixExample
+    | RefactoringExample
+    | ArchitectureExample
+    | Bundle
+    | Reject
+    | CommitRecord,
+    Field(discriminator="dataset"),
+]
+SINK_RECORD: TypeAdapter[SinkRecord] = TypeAdapter(SinkRecord)
 
 TABLE_MODELS: dict[str, type[Row]] = {
     "completion": CompletionExample,
+    "refactoring": RefactoringExample,
+    "naming": NamingExample,
+    "architecture": ArchitectureExample,
+    "error_fix": ErrorFixExample,
     "rejects": Reject,
     "commits": CommitRecord,
 }
+EXAMPLE_TABLES = ("completion", "refactoring", "naming", "architecture", "error_fix")

@@ -71,6 +71,19 @@ class IngestSettings(Section):
     commits_per_event: int = Field(200, ge=1, description="backfill: commits in one push event")
     context_lines: int = Field(30, ge=0, description="lines before a symbol kept as its context")
     processes: int = Field(0, ge=0, description="extraction processes per worker; 0 = one a core")
+    augment_fraction: float = Field(
+        0.2, ge=0, le=1, description="share of snippets given augmented variants (rename, …)"
+    )
+    error_fix_fraction: float = Field(
+        0.2, ge=0, le=1, description="share of snippets given an injected error (error_fix)"
+    )
+    min_snippet_chars: int = Field(16, ge=1, description="shorter snippets are not stored")
+    max_snippet_chars: int = Field(20_000, ge=1, description="longer snippets are not stored")
+    max_snippet_lines: int = Field(500, ge=1, description="longer snippets are not stored")
+    anonymize: list[str] = Field(
+        default_factory=list,
+        description="identifiers (people, hosts) replaced by stable pseudonyms in every row",
+    )
 
 
 class WorkerSettings(Section):

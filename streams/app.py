@@ -14,7 +14,7 @@ from faust.types import TP, EventT, StreamT
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 
-from common.events import PushEvent
+from common.events import GIT_EVENT, ReviewComment
 from common.lake import compact, vacuum
 from common.names import CONSUMER_GROUP, Table, Topic
 from common.settings import Settings
@@ -71,12 +71,15 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     async def process_pushes(stream: StreamT[bytes]) -> None:
         async for value in stream:
             try:
-                push = PushEvent.model_validate_json(value)
+                event = GIT_EVENT.validate_json(value)
             except ValidationError as exc:
                 log.error("an invalid push event goes to rejects: %s", exc)
                 await processor.reject_invalid(value, exc)
                 continue
-            await processor.handle(push)
+            if isinstance(event, ReviewComment):
+                await processor.handle_review(event)
+            else:
+                await processor.handle(event)
 
     @app.agent(examples)
     async def write_examples(stream: StreamT[bytes]) -> None:
@@ -131,6 +134,7 @@ def _observe(app: faust.App, batch: list[Incoming], result: BatchResult) -> None
         metrics.ROWS_WRITTEN.labels(table).inc(n)
     metrics.SINK_DUPLICATES.labels("replay").inc(result.replayed)
     metrics.SINK_DUPLICATES.labels("id").inc(result.duplicates)
+    metrics.SINK_DUPLICATES.labels("near").inc(result.near_duplicates)
     metrics.SINK_COMMIT_SECONDS.observe(result.seconds)
     done: dict[int, int] = {}
     for item in batch:

@@ -1,29 +1,39 @@
 """One commit of a mirrored repository becomes encoded records: what the push processor ships.
 
-:func:`ingest_commit` runs every added or modified file through
-:func:`streams.examples.file_examples` and adds the commit's ledger line. The result crosses a
-process boundary (the processor fans commits out to a process pool), so it is returned encoded:
-JSON bytes keyed for Kafka, plus the few counts the metrics need.
+:func:`ingest_commit` parses every added or modified file (:func:`streams.examples.parse_file`),
+links the commit's test functions to the symbols they call, reads the README sections and each
+modified file's parent version, runs :func:`streams.examples.file_rows` on every file and adds the
+commit's ledger line, with the compliance summary (what the sanitizer redacted, by kind). The
+result crosses a process boundary (the processor fans commits out to a process pool), so it is
+returned encoded: JSON bytes keyed for Kafka, plus the few counts the metrics need.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache, partial
 
 import pygit2
 
 from common.events import ZERO_SHA, PushEvent
 from common.ids import author_hash
-from common.rows import CommitRecord, CompletionExample, Reject
-from streams.examples import Origin, commit_reject, safe_file_examples
-from streams.mirror import changed_files, commit_info, read_blob
+from common.rows import CommitRecord, Reject
+from streams.architecture import readme_sections
+from streams.examples import (
+    ExampleRecord,
+    FileOutcome,
+    Origin,
+    ParsedFile,
+    StageParams,
+    commit_reject,
+    file_rows,
+    guarded,
+    parse_file,
+)
+from streams.mirror import ChangedFile, changed_files, commit_info, read_blob
+from streams.tests_link import related_tests
 
-
-@dataclass(frozen=True)
-class ExtractParams:
-    max_file_bytes: int
-    context_lines: int
+README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
 
 
 @dataclass
@@ -60,7 +70,7 @@ def reason_kind(reject: Reject) -> str:
     return reject.reason.split(" at ")[0][:40] if reject.stage == "extract" else "error"
 
 
-def encode(records: list[CompletionExample | Reject], ledger: CommitRecord) -> EncodedCommit:
+def encode(records: list[ExampleRecord | Reject], ledger: CommitRecord) -> EncodedCommit:
     out = EncodedCommit(sha=ledger.sha, status=ledger.status, skipped=dict(ledger.skipped))
     for record in records:
         pair = (record.id, record.model_dump_json().encode())
@@ -74,37 +84,95 @@ def encode(records: list[CompletionExample | Reject], ledger: CommitRecord) -> E
 
 
 def ingest_commit(
-    repo: pygit2.Repository, push: PushEvent, sha: str, params: ExtractParams, now: datetime
+    repo: pygit2.Repository, push: PushEvent, sha: str, params: StageParams, now: datetime
 ) -> EncodedCommit:
     info = commit_info(repo, sha)
-    origin = Origin(push.repo, sha, author_hash(info.author_email), info.committed_at, now)
-    records: list[CompletionExample | Reject] = []
+    origin = Origin(
+        push.repo, sha, author_hash(info.author_email), info.committed_at, now, info.message
+    )
+    outcomes: list[FileOutcome] = []
+    parsed: list[tuple[ChangedFile, ParsedFile]] = []
     skipped: Counter[str] = Counter()
     for changed in changed_files(repo, sha):
         if changed.size > params.max_file_bytes:
             skipped["oversized"] += 1
             continue
         data = read_blob(repo, changed.blob_sha)
-        result = safe_file_examples(
-            changed.path, data, origin, params.max_file_bytes, params.context_lines
+        result = guarded(
+            changed.path,
+            data,
+            origin,
+            "extract",
+            partial(parse_file, changed.path, data, origin, params),
         )
-        if result.skipped:
-            skipped[result.skipped] += 1
-        if result.reject:
-            records.append(result.reject)
-        records.extend(result.examples)
-    rejects = sum(isinstance(r, Reject) for r in records)
+        if isinstance(result, ParsedFile):
+            parsed.append((changed, result))
+        else:
+            outcomes.append(result)
+    related = related_tests([(p.path, s) for _, p in parsed for s in p.extraction.symbols])
+    readme = _readme(repo, sha) if parsed else []
+    for changed, file in parsed:
+        before = _parent_version(repo, changed, origin, params)
+        outcomes.append(
+            guarded(
+                file.path,
+                file.text.encode(),
+                origin,
+                "generate",
+                partial(file_rows, file, origin, params, related, readme, before),
+            )
+        )
+    records: list[ExampleRecord | Reject] = []
+    redacted: Counter[str] = Counter()
+    for outcome in outcomes:
+        if outcome.skipped:
+            skipped[outcome.skipped] += 1
+        records.extend(outcome.rejects)
+        records.extend(outcome.records)
+        redacted.update(outcome.redacted)
     ledger = CommitRecord.of(
         push,
         sha,
         "ingested",
         now,
-        examples=len(records) - rejects,
-        rejects=rejects,
+        examples=sum(o.rows for o in outcomes),
+        rejects=sum(len(o.rejects) for o in outcomes),
         skipped=dict(skipped),
+        redacted=dict(redacted),
         committed_at=info.committed_at,
     )
     return encode(records, ledger)
+
+
+def _parent_version(
+    repo: pygit2.Repository, changed: ChangedFile, origin: Origin, params: StageParams
+) -> ParsedFile | None:
+    """The parent commit's version of a modified or renamed file, when it parses."""
+    if changed.old_blob_sha is None:
+        return None
+    path = changed.old_path or changed.path
+    try:
+        result = parse_file(path, read_blob(repo, changed.old_blob_sha), origin, params)
+    except Exception:  # the parent's version is context, never a reason to lose the file
+        return None
+    return result if isinstance(result, ParsedFile) else None
+
+
+def _readme(repo: pygit2.Repository, sha: str) -> list[str]:
+    """The sections of the README at the root of commit ``sha``'s tree (none without one)."""
+    tree = repo.revparse_single(sha).peel(pygit2.Tree)
+    for name in README_NAMES:
+        if name in tree:
+            entry = tree[name]
+            if isinstance(entry, pygit2.Blob):
+                return _sections(repo.path, str(entry.id))
+    return []
+
+
+@lru_cache(maxsize=64)
+def _sections(repo_path: str, blob_sha: str) -> list[str]:
+    data = read_blob(_open(repo_path), blob_sha)
+    return readme_sections(data.decode("utf-8", "replace"))
 
 
 def failed_commit(push: PushEvent, sha: str, reason: str, now: datetime) -> EncodedCommit:
@@ -123,7 +191,7 @@ def _open(path: str) -> pygit2.Repository:
 
 
 def ingest_commits_at(
-    mirror: str, push_json: bytes, shas: list[str], params: ExtractParams, now: datetime
+    mirror: str, push_json: bytes, shas: list[str], params: StageParams, now: datetime
 ) -> list[EncodedCommit]:
     """:func:`ingest_commit` over several commits, for a process pool: arguments and result
     pickle cheaply, and the mirror stays open in the pool process between calls."""

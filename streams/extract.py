@@ -3,13 +3,22 @@
 A pure stage: bytes in, :class:`Extraction` out. The file is parsed once and one run of the
 language's tree-sitter query (see :mod:`streams.languages`) yields all definitions, which are then
 nested by byte ranges to find qualified names, methods and enclosing classes; a method defined
-outside its type (a Go receiver, a Rust ``impl``) is placed in it by name. A file that is not
-UTF-8 or does not parse cleanly yields no symbols and an ``error`` saying where it went wrong, so
-a half-understood file never becomes training data. Trailing comments of a body are left out of
-its text and line range, as Python's ``ast`` does.
+outside its type (a Go receiver, a Rust ``impl``) is placed in it by name. The same run yields
+the body facts (calls, decision points, control blocks), which :mod:`streams.body_facts` places
+in the definitions around them by byte range, and the module's docstring and idioms. A file that
+is not UTF-8 or does not parse cleanly yields no symbols and an ``error`` saying where it went
+wrong, so a half-understood file never becomes training data. Trailing comments of a body are
+left out of its text and line range, as Python's ``ast`` does.
+
+Body facts describe a definition's whole text, as the training example shows it: a branch or a
+call inside a nested function counts for that function and for every definition around it (a
+class sums its methods), and depth is counted from the definition itself. A definition's own
+decorators are not its body, so their calls are not counted for it (they are for a class around
+it).
 """
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Literal
@@ -17,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from tree_sitter import Node, QueryCursor
 
+from streams.body_facts import body_facts
 from streams.languages import get_language, parser_for, query_for
 
 SymbolKind = Literal["function", "method", "class"]
@@ -29,7 +39,15 @@ _KIND_CAPTURES: tuple[tuple[str, SymbolKind], ...] = (
 
 
 class Symbol(BaseModel):
-    """One definition. Lines are 1-based and inclusive; texts are exact slices of the source."""
+    """One definition. Lines are 1-based and inclusive; texts are exact slices of the source.
+
+    ``start_column`` is where ``body`` starts on its first line, in characters (what re-indents
+    a method standalone). ``branches`` counts the decision points of the text (cyclomatic
+    complexity is one more), ``max_depth`` its deepest nesting of control blocks (0: none) and
+    ``calls`` the names it calls (the last identifier of each callee), deduped, in source order.
+    ``decorators`` are its decorators, annotations or attributes, as written without ``@`` or
+    ``#[…]``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,16 +62,28 @@ class Symbol(BaseModel):
     context: str = ""
     start_line: int
     end_line: int
+    start_column: int = 0
+    branches: int = 0
+    max_depth: int = 0
+    calls: list[str] = Field(default_factory=list)
+    decorators: list[str] = Field(default_factory=list)
 
 
 class Extraction(BaseModel):
-    """The symbols of one file, or the reason there are none (``error``)."""
+    """The symbols of one file, or the reason there are none (``error``).
+
+    ``module_docstring`` is the file's own documentation (a Python module docstring, a Go package
+    comment, a Rust ``//!`` block, a leading JSDoc or Javadoc comment), ``idioms`` the names of
+    the ``@idiom.*`` captures (and call idioms) found in it, sorted.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str
     language: str
     symbols: list[Symbol] = Field(default_factory=list)
+    module_docstring: str = ""
+    idioms: list[str] = Field(default_factory=list)
     error: str | None = None
 
 
@@ -68,6 +98,7 @@ class _Captures:
     span: Node | None = None
     receiver: Node | None = None
     doc: list[Node] = field(default_factory=list)
+    decorators: dict[int, Node] = field(default_factory=dict)
 
     @property
     def start(self) -> Node:
@@ -78,6 +109,20 @@ class _Captures:
     def end_byte(self) -> int:
         """Where its text ends; a ``@span`` may be a wrapper or leading siblings (attributes)."""
         return max(self.node.end_byte, self.span.end_byte) if self.span else self.node.end_byte
+
+
+@dataclass
+class _FileCaptures:
+    """Everything one run of the query found in a file, before it is bucketed into symbols."""
+
+    definitions: dict[int, _Captures] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)
+    calls: list[tuple[int, int]] = field(default_factory=list)  # byte ranges of called names
+    branches: list[int] = field(default_factory=list)
+    nests: list[tuple[int, int]] = field(default_factory=list)
+    else_ifs: set[int] = field(default_factory=set)
+    module_doc: dict[int, Node] = field(default_factory=dict)
+    idioms: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -105,13 +150,24 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
     if root.has_error:
         return Extraction(path=path, language=language, error=_syntax_error(source, root))
 
-    definitions, imports = _collect(source, root, language)
+    found = _collect(source, root, language)
+    definitions = sorted(
+        (p for p in found.definitions.values() if p.name is not None),  # anonymous: no symbol
+        key=lambda p: (p.start.start_byte, -p.end_byte),
+    )
+    facts = body_facts(
+        source,
+        [(p.node.start_byte, p.end_byte) for p in definitions],  # decorators are no body
+        found.branches,
+        found.calls,
+        [block for block in found.nests if block[0] not in found.else_ifs],
+    )
+    imports = found.imports
     line_starts = list(accumulate((len(line) + 1 for line in source.split(b"\n")), initial=0))
     symbols: list[Symbol] = []
     scopes: list[_Scope] = []
-    for parts in definitions:
-        if parts.name is None:
-            continue  # an anonymous definition is no symbol
+    for parts, facts_of in zip(definitions, facts, strict=True):
+        assert parts.name is not None
         outer = parts.start
         while scopes and scopes[-1].end_byte <= outer.start_byte:
             scopes.pop()
@@ -121,7 +177,7 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
             parent = _scope(_text(source, parts.receiver), "class", parts.end_byte, parent)
         scope = _scope(name, parts.kind, parts.end_byte, parent)
         scopes.append(scope)
-        row = outer.start_point.row
+        row, column = outer.start_point
         first_context_row = max(0, row - context_lines)
         header_end = (
             parts.header_end.end_byte if parts.header_end else _line_end(source, parts.node)
@@ -141,25 +197,48 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
                 context=_text_between(source, line_starts[first_context_row], line_starts[row]),
                 start_line=row + 1,
                 end_line=last.end_point.row + 1,
+                start_column=len(source[outer.start_byte - column : outer.start_byte].decode()),
+                branches=facts_of.branches,
+                max_depth=facts_of.max_depth,
+                calls=list(facts_of.calls),
+                decorators=[
+                    _decorator_text(source, node)
+                    for node in sorted(parts.decorators.values(), key=lambda n: n.start_byte)
+                ],
             )
         )
-    return Extraction(path=path, language=language, symbols=symbols)
+    return Extraction(
+        path=path,
+        language=language,
+        symbols=symbols,
+        module_docstring=_module_docstring(source, found.module_doc, spec.docstring),
+        idioms=sorted(found.idioms | _call_idioms(source, found.calls, spec.call_idioms)),
+    )
 
 
-def _collect(source: bytes, root: Node, language: str) -> tuple[list[_Captures], list[str]]:
-    """One run of the query: the definitions, outer before inner, and the import texts."""
-    definitions: dict[int, _Captures] = {}
-    imports: list[str] = []
+def _collect(source: bytes, root: Node, language: str) -> _FileCaptures:
+    """One run of the query over the file; the body facts come first, being the most matches."""
+    found = _FileCaptures()
     for _, captures in QueryCursor(query_for(language)).matches(root):
-        if "import" in captures:
-            imports.extend(_text(source, node) for node in captures["import"])
+        if (nodes := captures.get("call")) is not None:
+            found.calls.append((nodes[0].start_byte, nodes[0].end_byte))
+            continue
+        branch, nest = captures.get("branch"), captures.get("nest")
+        if branch is not None or nest is not None:
+            if branch is not None:
+                found.branches.append(branch[0].start_byte)
+            if nest is not None:
+                found.nests.append((nest[0].start_byte, nest[0].end_byte))
             continue
         for capture, kind in _KIND_CAPTURES:
             if capture in captures:
                 node = captures[capture][0]
-                parts = definitions.setdefault(node.id, _Captures(node, kind))
+                parts = found.definitions.get(node.id) or found.definitions.setdefault(
+                    node.id, _Captures(node, kind)
+                )
                 break
         else:
+            _collect_file_facts(source, captures, found)
             continue
         parts.name = _first(captures, "name") or parts.name
         parts.header_end = _first(captures, "header.end") or parts.header_end
@@ -167,8 +246,57 @@ def _collect(source: bytes, root: Node, language: str) -> tuple[list[_Captures],
         spans = [parts.span, *captures.get("span", ())]
         parts.span = min((n for n in spans if n), key=lambda n: n.start_byte, default=None)
         parts.doc.extend(captures.get("doc", ()))
-    ordered = sorted(definitions.values(), key=lambda p: (p.start.start_byte, -p.end_byte))
-    return ordered, imports
+        parts.decorators.update((n.id, n) for n in captures.get("decorator", ()))
+    return found
+
+
+def _collect_file_facts(
+    source: bytes, captures: dict[str, list[Node]], found: _FileCaptures
+) -> None:
+    """A match about no definition: an import, an ``else if``, the module doc or an idiom."""
+    if (nodes := captures.get("import")) is not None:
+        found.imports.extend(_text(source, node) for node in nodes)
+    elif (nodes := captures.get("else_if")) is not None:
+        found.else_ifs.add(nodes[0].start_byte)
+    elif (nodes := captures.get("module.doc")) is not None:
+        found.module_doc.update((n.id, n) for n in nodes)
+    else:
+        found.idioms.update(c.removeprefix("idiom.") for c in captures if c.startswith("idiom."))
+
+
+def _call_idioms(
+    source: bytes, calls: list[tuple[int, int]], idioms: re.Pattern[str] | None
+) -> set[str]:
+    """The idioms known by the names a file calls (each distinct name tested once)."""
+    if idioms is None:
+        return set()
+    matches = (idioms.fullmatch(name.decode()) for name in {source[s:e] for s, e in calls})
+    return {match.lastgroup for match in matches if match and match.lastgroup}
+
+
+_LICENCE = re.compile(r"[Cc]opyright|COPYRIGHT|SPDX-License|[Ll]icen[cs]ed (?:under|to)")
+
+
+def _module_docstring(source: bytes, nodes: dict[int, Node], plain: Callable[[str], str]) -> str:
+    """The module's documentation: the last run of ``@module.doc`` nodes on consecutive lines.
+
+    A licence header is no documentation, however it is written.
+    """
+    ordered = sorted(nodes.values(), key=lambda n: n.start_byte)
+    if not ordered:
+        return ""
+    run = [ordered[-1]]
+    for node in reversed(ordered[:-1]):
+        if _last_row(node) + 1 < run[-1].start_point.row:
+            break
+        run.append(node)
+    text = plain("\n".join(_text(source, n).rstrip("\r\n") for n in reversed(run)))
+    return "" if _LICENCE.search(text, 0, 400) else text
+
+
+def _decorator_text(source: bytes, node: Node) -> str:
+    """A decorator, annotation or attribute as written, without its ``@`` (``#[…]`` is outside)."""
+    return _text(source, node).removeprefix("@").strip()
 
 
 def _scope(name: str, kind: SymbolKind, end_byte: int, parent: _Scope | None) -> _Scope:

@@ -8,6 +8,7 @@ WEBHOOKS = Counter(
     ["provider", "outcome"],
 )
 PUSHES = Counter("codemill_push_events_total", "Push events processed by source", ["source"])
+REVIEWS = Counter("codemill_review_comments_total", "Review comments accepted", ["source"])
 COMMITS = Counter("codemill_commits_total", "Commits processed by ledger status", ["status"])
 EXAMPLES_OUT = Counter(
     "codemill_examples_produced_total", "Examples produced to codemill.examples", ["dataset"]

@@ -66,6 +66,7 @@ class ChangedFile:
     old_path: str | None
     blob_sha: str
     size: int
+    old_blob_sha: str | None = None  # the parent's version of a modified or renamed file
 
 
 def mirror_path(cache_dir: Path, repo: str) -> Path:
@@ -162,6 +163,16 @@ def changed_files(repo_obj: pygit2.Repository, sha: str) -> list[ChangedFile]:
     diff.find_similar(DiffFind.FIND_RENAMES)
     changes = (_changed_file(repo_obj, delta) for delta in diff.deltas)
     return [change for change in changes if change is not None]
+
+
+def file_at(repo_obj: pygit2.Repository, sha: str, path: str) -> bytes | None:
+    """The bytes of ``path`` in commit ``sha``'s tree; None when the tree has no such file."""
+    tree = _lookup_commit(repo_obj, sha).tree
+    try:
+        entry = tree[path]
+    except KeyError:
+        return None
+    return entry.data if isinstance(entry, pygit2.Blob) else None
 
 
 def read_blob(repo_obj: pygit2.Repository, blob_sha: str) -> bytes:
@@ -305,7 +316,8 @@ def _changed_file(repo_obj: pygit2.Repository, delta: pygit2.DiffDelta) -> Chang
         return None
     _, size = repo_obj.odb.read_header(new.id)  # size without inflating the blob
     old_path = delta.old_file.path if status == "renamed" else None
-    return ChangedFile(new.path, status, old_path, str(new.id), size)
+    old_blob = str(delta.old_file.id) if status in ("modified", "renamed") else None
+    return ChangedFile(new.path, status, old_path, str(new.id), size, old_blob)
 
 
 def _decode(raw: bytes, encoding: str | None) -> str:

@@ -20,22 +20,23 @@ import pygit2
 from pydantic import ValidationError
 
 from common.errors import RepositoryError
-from common.events import PushEvent
+from common.events import PushEvent, ReviewComment
 from common.names import Topic
 from common.settings import Settings
 from streams import metrics
 from streams.commits import (
     EncodedCommit,
-    ExtractParams,
     commits_to_ingest,
     failed_commit,
     ingest_commits_at,
     warm_up,
 )
-from streams.examples import Origin, reject
+from streams.examples import Origin, StageParams, reject
 from streams.kafka import AsyncProducer
 from streams.ledger import ingested_shas, read_ledger
-from streams.mirror import ensure_commits, mirror_path, sync_mirror
+from streams.mirror import ensure_commits, file_at, mirror_path, sync_mirror
+from streams.review_examples import review_rows
+from streams.validate import Bounds
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,23 @@ def _split(items: list[str], parts: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)] if items else []
 
 
+def stage_params(settings: Settings) -> StageParams:
+    """The dataset generation knobs, from the settings."""
+    ingest = settings.ingest
+    return StageParams(
+        max_file_bytes=settings.git.max_file_bytes,
+        context_lines=ingest.context_lines,
+        augment_fraction=ingest.augment_fraction,
+        error_fix_fraction=ingest.error_fix_fraction,
+        bounds=Bounds(
+            min_chars=ingest.min_snippet_chars,
+            max_chars=ingest.max_snippet_chars,
+            max_lines=ingest.max_snippet_lines,
+        ),
+        anonymize=tuple(ingest.anonymize),
+    )
+
+
 class PushProcessor:
     """Wires commit ingestion to the mirror cache, the ledger, the pool and the producer."""
 
@@ -66,7 +84,7 @@ class PushProcessor:
         self.producer = producer
         self.workers = settings.ingest.processes or os.cpu_count() or 1
         self.pool = make_pool(self.workers)
-        self.params = ExtractParams(settings.git.max_file_bytes, settings.ingest.context_lines)
+        self.params = stage_params(settings)
         self._ingested: dict[str, set[str]] = {}
         self._shipped: set[str] = set()
 
@@ -110,6 +128,29 @@ class PushProcessor:
             seconds,
             extracted - started,
         )
+
+    async def handle_review(self, comment: ReviewComment) -> None:
+        """A review comment's suggestions become ``refactoring`` rows (see
+        :mod:`streams.review_examples`), from the whole file when the mirror can get it."""
+        metrics.PUSHES.labels(f"review:{comment.source}").inc()
+        text = await asyncio.to_thread(self._file_at, comment)
+        rows = review_rows(comment, text, datetime.now(UTC))
+        await self.producer.send_all(
+            Topic.EXAMPLES, [(row.id, row.model_dump_json().encode()) for row in rows]
+        )
+        metrics.EXAMPLES_OUT.labels("refactoring").inc(sum(r.dataset != "rejects" for r in rows))
+        log.info("review %s: %d rows", comment.event_id, len(rows))
+
+    def _file_at(self, comment: ReviewComment) -> str | None:
+        """The commented file at the comment's commit, or None (a fork's commit, say)."""
+        try:
+            repo = self._mirror(comment.repo, comment.clone_url)
+            missing = self._ensure(repo, comment.repo, comment.clone_url, [comment.commit])
+            data = None if missing else file_at(repo, comment.commit, comment.path)
+        except RepositoryError as exc:
+            log.warning("review %s: %s", comment.event_id, exc)
+            return None
+        return None if data is None else data.decode("utf-8", "replace")
 
     async def reject_invalid(self, value: bytes, error: ValidationError) -> None:
         """A record on the push topic that is no PushEvent: keep it in ``rejects``, with why."""
@@ -173,18 +214,29 @@ class PushProcessor:
 
     def _sync(self, push: PushEvent) -> tuple[list[str], set[str]]:
         """Mirror the commits the push needs; fetch only when the mirror lacks one of them."""
-        git = self.settings.git
-        token = git.token.get_secret_value() if git.token else None
-        cache = self.settings.mirrors_dir
-        path = mirror_path(cache, push.repo)
-        if path.exists():
-            repo = pygit2.Repository(str(path))
-        else:
-            repo = sync_mirror(cache, push.repo, push.clone_url, token, git.username)
+        repo = self._mirror(push.repo, push.clone_url)
         # The range before..after is made of ancestors of `after`: asking for it and the named
         # commits is enough to know every commit we will read is there (or missing for good).
         needed = [c.sha for c in push.commits] + ([] if push.is_deletion else [push.after])
-        missing = ensure_commits(
-            repo, cache, push.repo, push.clone_url, needed, token, git.username
-        )
+        missing = self._ensure(repo, push.repo, push.clone_url, needed)
         return commits_to_ingest(repo, push), set(missing)
+
+    def _token(self) -> str | None:
+        token = self.settings.git.token
+        return token.get_secret_value() if token else None
+
+    def _mirror(self, name: str, clone_url: str) -> pygit2.Repository:
+        """The local mirror of ``name``, cloned on first use."""
+        path = mirror_path(self.settings.mirrors_dir, name)
+        if path.exists():
+            return pygit2.Repository(str(path))
+        git = self.settings.git
+        return sync_mirror(self.settings.mirrors_dir, name, clone_url, self._token(), git.username)
+
+    def _ensure(
+        self, repo: pygit2.Repository, name: str, clone_url: str, shas: list[str]
+    ) -> list[str]:
+        """Fetch only when the mirror lacks one of ``shas``; those still missing after."""
+        git = self.settings.git
+        cache = self.settings.mirrors_dir
+        return ensure_commits(repo, cache, name, clone_url, shas, self._token(), git.username)

@@ -1,8 +1,10 @@
-"""The webhook receiver: authenticated pushes in, ``PushEvent`` on ``codemill.git.push`` out.
+"""The webhook receiver: authenticated pushes and review comments in, ``PushEvent`` and
+``ReviewComment`` on ``codemill.git.push`` out.
 
 A push is answered 202 only after its commits are in the Delta ledger as ``received`` and the
 broker acknowledged the event, so an accepted push is never lost: if the broker dies, the stack
-re-derives it from the ledger when it starts again.
+re-derives it from the ledger when it starts again. A review comment is answered 202 once the
+broker acknowledged it.
 """
 
 import asyncio
@@ -20,14 +22,20 @@ from streams import metrics
 from streams.kafka import AsyncProducer
 from streams.ledger import record_received
 from streams.webhooks import (
+    GITHUB_REVIEW_EVENTS,
+    GITLAB_NOTE_EVENT,
     Accepted,
+    AcceptedReview,
     DeliveryLog,
     Ignored,
     Ping,
+    ReviewResult,
     WebhookResult,
     parse_generic,
     parse_github,
+    parse_github_review,
     parse_gitlab,
+    parse_gitlab_note,
     verify_github_signature,
     verify_gitlab_token,
 )
@@ -55,16 +63,20 @@ def _authenticate(settings: Settings, provider: str, request: web.Request, body:
         verify_github_signature(key, body, request.headers.get("X-Hub-Signature-256"))
 
 
-def _parse(provider: str, request: web.Request, body: bytes) -> WebhookResult:
+def _parse(provider: str, request: web.Request, body: bytes) -> WebhookResult | ReviewResult:
     now = datetime.now(UTC)
     headers = request.headers
     if provider == "github":
-        return parse_github(
-            headers.get("X-GitHub-Event"), headers.get("X-GitHub-Delivery"), body, now
-        )
+        event, delivery = headers.get("X-GitHub-Event"), headers.get("X-GitHub-Delivery")
+        if (event or "").strip() in GITHUB_REVIEW_EVENTS:
+            return parse_github_review(event, delivery, body)
+        return parse_github(event, delivery, body, now)
     if provider == "gitlab":
+        event = headers.get("X-Gitlab-Event")
         delivery = headers.get("X-Gitlab-Event-UUID") or headers.get("Idempotency-Key")
-        return parse_gitlab(headers.get("X-Gitlab-Event"), body, now, delivery=delivery)
+        if (event or "").strip() == GITLAB_NOTE_EVENT:
+            return parse_gitlab_note(event, body, delivery=delivery)
+        return parse_gitlab(event, body, now, delivery=delivery)
     return parse_generic(body, now, delivery=headers.get("Idempotency-Key"))
 
 
@@ -101,7 +113,24 @@ class Receiver:
             return web.json_response({"status": "pong"})
         if isinstance(result, Ignored):
             return web.json_response({"status": "ignored", "reason": result.reason}, status=202)
+        if isinstance(result, AcceptedReview):
+            return await self._publish_review(result)
         return await self._publish(result)
+
+    async def _publish_review(self, result: AcceptedReview) -> web.Response:
+        comment = result.comment
+        if self.deliveries.seen(comment.event_id):
+            return web.json_response({"status": "duplicate", "event_id": comment.event_id})
+        try:
+            value = comment.model_dump_json().encode()
+            await self.producer.produce(Topic.GIT_PUSH, comment.repo, value)
+        except Exception as exc:
+            self.deliveries.forget(comment.event_id)
+            log.exception("could not publish review comment %s", comment.event_id)
+            raise WebhookError(503, f"review comment not stored, retry later: {exc}") from exc
+        metrics.REVIEWS.labels(comment.source).inc()
+        body = {"status": "accepted", "event_id": comment.event_id, "kind": "review_comment"}
+        return web.json_response(body, status=202)
 
     async def _publish(self, result: Accepted) -> web.Response:
         push = result.push

@@ -1,8 +1,11 @@
-"""Webhook payloads to ``PushEvent``: signature checks, provider payload models and parsers.
+"""Webhook payloads to events: signature checks, provider payload models and parsers.
 
-Pure functions only; the HTTP receiver wires them to aiohttp and Kafka. Each parser returns a
+Pure functions only; the HTTP receiver wires them to aiohttp and Kafka. Each push parser returns a
 ``WebhookResult``: ``Accepted(push)`` (publish it, answer 202), ``Ping()`` (answer 200 pong) or
-``Ignored(reason)`` (an event we do not handle, answer 202 with the reason). A request we refuse
+``Ignored(reason)`` (an event we do not handle, answer 202 with the reason). Code-review comments
+on diff lines (GitHub ``pull_request_review_comment``, GitLab ``Note Hook`` diff notes on merge
+requests) have their own parsers, ``parse_github_review`` and ``parse_gitlab_note``, which return a
+``ReviewResult``: ``AcceptedReview(comment)`` or ``Ignored(reason)``. A request we refuse
 raises ``WebhookError`` carrying the HTTP status: 401 for a missing or wrong signature or token,
 400 for a body that is not JSON or does not match the provider's shape (the reason names the field
 path, e.g. ``repository.full_name: Field required``). Tag pushes, branch deletions and pushes with
@@ -36,18 +39,29 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 from pydantic_core import PydanticCustomError
 
 from common.errors import ConfigError, WebhookError
-from common.events import ZERO_SHA, PushCommit, PushEvent, PushSource
+from common.events import ZERO_SHA, PushCommit, PushEvent, PushSource, ReviewComment, ReviewSide
+from common.ids import author_hash
 
 GITHUB_SIGNATURE_HEADER = "X-Hub-Signature-256"
 GITLAB_TOKEN_HEADER = "X-Gitlab-Token"
 GITLAB_PUSH_EVENTS = frozenset({"Push Hook", "Tag Push Hook"})
+GITHUB_REVIEW_EVENTS = frozenset({"pull_request_review_comment", "pull_request_review"})
+GITLAB_NOTE_EVENT = "Note Hook"
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
@@ -77,6 +91,16 @@ class Ignored:
 
 
 WebhookResult = Accepted | Ping | Ignored
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedReview:
+    """A review comment on diff lines to publish; answer 202."""
+
+    comment: ReviewComment
+
+
+ReviewResult = AcceptedReview | Ignored
 
 
 # --- signatures ----------------------------------------------------------------------------------
@@ -296,21 +320,12 @@ def parse_gitlab(
     if name not in GITLAB_PUSH_EVENTS:
         return Ignored(f"GitLab event {name!r} is not a push; only Push Hook and Tag Push Hook")
     payload = _validate(GitLabPush, body, f"GitLab {name}")
-    clone_url = payload.project.git_http_url or (
-        payload.repository.git_http_url if payload.repository else None
-    )
-    if not clone_url:
-        raise WebhookError(
-            400,
-            f"GitLab {name} payload is invalid: project.git_http_url: Field required "
-            "(and no repository.git_http_url to fall back on)",
-        )
     return Accepted(
         _push_event(
             source="gitlab",
             event_id=_event_id(delivery, body),
             repo=payload.project.path_with_namespace,
-            clone_url=clone_url,
+            clone_url=_gitlab_clone_url(payload.project, payload.repository, f"GitLab {name}"),
             payload=payload,
             now=now,
         )
@@ -333,6 +348,19 @@ def parse_generic(body: bytes, now: datetime, *, delivery: str | None = None) ->
             now=now,
         )
     )
+
+
+def _gitlab_clone_url(
+    project: GitLabProject, repository: GitLabRepository | None, what: str
+) -> str:
+    clone_url = project.git_http_url or (repository.git_http_url if repository else None)
+    if not clone_url:
+        raise WebhookError(
+            400,
+            f"{what} payload is invalid: project.git_http_url: Field required "
+            "(and no repository.git_http_url to fall back on)",
+        )
+    return clone_url
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -409,6 +437,238 @@ def _push_commit(commit: PayloadCommit) -> PushCommit:
         modified=commit.modified,
         removed=commit.removed,
     )
+
+
+# --- review comments -----------------------------------------------------------------------------
+
+
+class _GitHubAction(_Payload):
+    action: str
+
+
+Line = Annotated[int, Field(ge=1)]
+
+
+class GitHubUser(_Payload):
+    login: str = Field(min_length=1)
+
+
+class GitHubReviewComment(_Payload):
+    """A comment on diff lines, as ``pull_request_review_comment`` sends it.
+
+    ``diff_hunk`` is cut at the comment's original position, so the ``original_*`` fields are the
+    ones that agree with it; the plain ones move with later pushes and are null once outdated.
+    """
+
+    path: str = Field(min_length=1)
+    commit_id: Sha
+    original_commit_id: Sha | None = None
+    diff_hunk: str = ""
+    line: Line | None = None
+    original_line: Line | None = None
+    start_line: Line | None = None
+    original_start_line: Line | None = None
+    side: ReviewSide | None = None
+    body: str = ""
+    user: GitHubUser
+    created_at: datetime
+    html_url: str = ""
+
+
+class GitHubPullRequestRef(_Payload):
+    number: int = Field(ge=1)
+
+
+class GitHubReviewCommentEvent(_Payload):
+    """The body of GitHub's ``pull_request_review_comment`` event (created or edited)."""
+
+    action: str
+    comment: GitHubReviewComment
+    pull_request: GitHubPullRequestRef
+    repository: GitHubRepository
+
+
+def _gitlab_time(value: Any) -> Any:
+    # GitLab's hook examples write "2015-05-17 18:21:36 UTC", which is not ISO 8601.
+    if isinstance(value, str) and value.endswith(" UTC"):
+        return value.removesuffix(" UTC").replace(" ", "T", 1) + "+00:00"
+    return value
+
+
+GitLabTime = Annotated[datetime, BeforeValidator(_gitlab_time)]
+
+
+class _GitLabNoteKindAttributes(_Payload):
+    noteable_type: str = ""
+    system: bool = False
+    position: dict[str, Any] | None = None
+
+
+class _GitLabNoteKind(_Payload):
+    # Read first, so notes on issues or commits are ignored without demanding review fields.
+    object_attributes: _GitLabNoteKindAttributes
+
+
+class GitLabLine(_Payload):
+    old_line: Line | None = None
+    new_line: Line | None = None
+
+
+class GitLabLineRange(_Payload):
+    start: GitLabLine
+    end: GitLabLine
+
+
+class GitLabPosition(_Payload):
+    """Where a diff note sits: ``head_sha`` is the commit of the new side."""
+
+    head_sha: Sha
+    position_type: str = "text"
+    old_path: str | None = None
+    new_path: str | None = None
+    old_line: Line | None = None
+    new_line: Line | None = None
+    line_range: GitLabLineRange | None = None
+
+
+class GitLabNoteAttributes(_Payload):
+    note: str
+    position: GitLabPosition
+    created_at: GitLabTime
+    url: str = ""
+
+
+class GitLabUser(_Payload):
+    username: str = Field(min_length=1)
+
+
+class GitLabMergeRequestRef(_Payload):
+    iid: int = Field(ge=1)
+
+
+class GitLabNote(_Payload):
+    """The body of GitLab's ``Note Hook`` for a diff note on a merge request."""
+
+    user: GitLabUser
+    project: GitLabProject
+    repository: GitLabRepository | None = None
+    object_attributes: GitLabNoteAttributes
+    merge_request: GitLabMergeRequestRef
+
+
+def parse_github_review(event: str | None, delivery: str | None, body: bytes) -> ReviewResult:
+    """Turn a verified GitHub review delivery into a result; ``delivery`` is ``X-GitHub-Delivery``.
+
+    ``pull_request_review_comment`` created or edited is accepted; a deleted comment, a comment
+    on a whole file (no line) and every other event are ignored with a reason.
+    ``pull_request_review`` is ignored too: the line comments of a review arrive as their own
+    ``pull_request_review_comment`` events, and the review's body alone has no line range.
+    """
+    name = (event or "").strip()
+    if name not in GITHUB_REVIEW_EVENTS:
+        return Ignored(f"GitHub event {name!r} is not a review comment")
+    if name == "pull_request_review":
+        return Ignored(
+            "GitHub pull_request_review carries no line range; its line comments arrive as "
+            "pull_request_review_comment events"
+        )
+    action = _validate(_GitHubAction, body, "GitHub pull_request_review_comment").action
+    if action not in ("created", "edited"):
+        return Ignored(f"GitHub review comment action {action!r} is not created or edited")
+    payload = _validate(GitHubReviewCommentEvent, body, "GitHub pull_request_review_comment")
+    comment = payload.comment
+    anchored = comment.original_line is not None
+    line = comment.original_line if anchored else comment.line
+    start_line = comment.original_start_line if anchored else comment.start_line
+    if line is None:
+        return Ignored("GitHub review comment is on a whole file, not on lines")
+    if start_line is not None and start_line > line:
+        raise WebhookError(
+            400,
+            f"GitHub pull_request_review_comment payload is invalid: comment.start_line "
+            f"{start_line} is after comment.line {line}",
+        )
+    return AcceptedReview(
+        ReviewComment(
+            event_id=_event_id(delivery, body),
+            source="github",
+            repo=payload.repository.full_name,
+            clone_url=payload.repository.clone_url,
+            pull_request=payload.pull_request.number,
+            commit=(comment.original_commit_id if anchored else None) or comment.commit_id,
+            path=comment.path,
+            start_line=start_line,
+            line=line,
+            side=comment.side or "RIGHT",
+            body=comment.body,
+            diff_hunk=comment.diff_hunk,
+            author_hash=author_hash(comment.user.login),
+            created_at=comment.created_at,
+            url=comment.html_url,
+        )
+    )
+
+
+def parse_gitlab_note(
+    event: str | None, body: bytes, *, delivery: str | None = None
+) -> ReviewResult:
+    """Turn a verified GitLab ``Note Hook`` into a result; ``delivery`` as for ``parse_gitlab``.
+
+    Only a diff note on a merge request (one with a text ``position``) is accepted; notes on
+    issues, commits and snippets, general merge-request comments, image notes and system notes
+    are ignored with a reason. GitLab sends no diff hunk, so the comment's ``diff_hunk`` is empty.
+    """
+    name = (event or "").strip()
+    if name != GITLAB_NOTE_EVENT:
+        return Ignored(f"GitLab event {name!r} is not a {GITLAB_NOTE_EVENT}")
+    what = f"GitLab {name}"
+    kind = _validate(_GitLabNoteKind, body, what).object_attributes
+    if kind.noteable_type != "MergeRequest":
+        return Ignored(f"GitLab note on a {kind.noteable_type or 'unknown'} is not a review")
+    if kind.system or kind.position is None:
+        return Ignored("GitLab note is not on diff lines (a general or system note)")
+    payload = _validate(GitLabNote, body, what)
+    note = payload.object_attributes
+    position = note.position
+    if position.position_type != "text":
+        return Ignored(f"GitLab diff note on a {position.position_type} has no line range")
+    side: ReviewSide = "RIGHT" if position.new_line is not None else "LEFT"
+    line = position.new_line if side == "RIGHT" else position.old_line
+    path = position.new_path if side == "RIGHT" else position.old_path
+    if line is None or not path:
+        raise WebhookError(
+            400,
+            f"{what} payload is invalid: object_attributes.position.new_line: Field required "
+            "(a diff note names new_line and new_path, or old_line and old_path)",
+        )
+    return AcceptedReview(
+        ReviewComment(
+            event_id=_event_id(delivery, body),
+            source="gitlab",
+            repo=payload.project.path_with_namespace,
+            clone_url=_gitlab_clone_url(payload.project, payload.repository, what),
+            pull_request=payload.merge_request.iid,
+            commit=position.head_sha,
+            path=path,
+            start_line=_gitlab_start_line(position.line_range, side, line),
+            line=line,
+            side=side,
+            body=note.note,
+            author_hash=author_hash(payload.user.username),
+            created_at=note.created_at,
+            url=note.url,
+        )
+    )
+
+
+def _gitlab_start_line(
+    line_range: GitLabLineRange | None, side: ReviewSide, line: int
+) -> int | None:
+    """The first line of a multi-line note on ``side``; None for one line or a mixed range."""
+    if line_range is None:
+        return None
+    start = line_range.start.new_line if side == "RIGHT" else line_range.start.old_line
+    return start if start is not None and start < line else None
 
 
 # --- de-duplication ------------------------------------------------------------------------------

@@ -8,11 +8,25 @@ node ends), ``@span`` (the full extent when wider than the definition: a wrapper
 decorated definition or an ``export``, or leading siblings such as attributes, the earliest
 counting), ``@receiver`` (the type a method belongs to when it is defined outside that type's
 body: a Go receiver, a Rust ``impl``), ``@doc`` (raw documentation, made plain text by the spec's
-``docstring`` hook; comments above a definition count only when they run up to it) and
+``docstring`` hook; comments above a definition count only when they run up to it),
+``@decorator`` (a decorator, annotation or attribute of the definition, in a match with it) and
 ``@import`` (a module-level import). Several patterns may describe parts of one definition; their
-captures are merged. A query may start with ``; inherits: <name>`` to include another language's
-query first (TypeScript extends JavaScript). Parsers and queries are built once per process and
-are not thread-safe.
+captures are merged.
+
+Matches without a definition describe the file. Those inside a definition's byte range count
+for it and for the definitions around it: ``@call`` (the called name: an identifier, or the last
+field of the callee), ``@branch`` (a decision point, for cyclomatic complexity), ``@nest`` (a
+control block; blocks inside blocks give the nesting depth; one node may be both) and
+``@else_if`` (an ``if`` that continues an ``else``: no deeper than its ``if``, while its own
+pattern still makes it a ``@branch`` and ``@nest``). ``@module.doc`` is the file's own
+documentation (its last run of such nodes on consecutive lines, made plain text by the
+``docstring`` hook) and ``@idiom.<name>`` names an idiom the file uses; captures whose name starts
+with ``_`` only feed predicates.
+
+A query may start with ``; inherits: <name>, …`` to include other query files first: the
+JavaScript family shares ``ecmascript.scm``, and JSX (``jsx.scm``) is included only by the
+languages whose grammar parses it. Parsers and queries are built once per process and are not
+thread-safe.
 """
 
 import ast
@@ -28,16 +42,31 @@ from types import MappingProxyType
 
 from tree_sitter import Language, Parser, Query
 
+_COMMENT_MARKERS = ("/**", "/*!", "/*", "///", "//!", "//", "*")
+
 
 def _comment_docstring(text: str) -> str:
-    """Plain text of doc comments: ``/** … */`` blocks or runs of ``///`` or ``//`` lines."""
+    """Plain text of doc comments: ``/** … */`` blocks or runs of ``///`` or ``//`` lines.
+
+    Rust's inner doc comments (``//!``, ``/*! … */``) document the module they are in.
+    """
     lines = []
     for line in text.splitlines():
         line = line.rstrip().removesuffix("*/").rstrip()
         stripped = line.lstrip()
-        marker = next((m for m in ("/**", "/*", "///", "//", "*") if stripped.startswith(m)), "")
+        marker = next((m for m in _COMMENT_MARKERS if stripped.startswith(m)), "")
         lines.append(stripped[len(marker) :] if marker else line)
     return inspect.cleandoc("\n".join(lines))
+
+
+_FILE_TAG = re.compile(r"@(?:file|fileoverview|overview)\b\s*")
+
+
+def _jsdoc_docstring(text: str) -> str:
+    """A JSDoc comment's text; the ``@file`` tag that opens a file's overview is dropped."""
+    plain = _comment_docstring(text)
+    tag = _FILE_TAG.match(plain)
+    return plain[tag.end() :] if tag else plain
 
 
 @dataclass(frozen=True)
@@ -46,13 +75,16 @@ class LanguageSpec:
 
     ``grammar`` returns the tree-sitter language capsule (``tree_sitter_python.language()``);
     ``docstring`` turns the text of the ``@doc`` captures (joined by newlines) into plain text,
-    by default taking the comment markers off doc comments.
+    by default taking the comment markers off doc comments. ``call_idioms`` names idioms known by
+    what a file calls, each a named group matched against whole ``@call`` names: cheaper than a
+    query predicate, which would be tested against every call of the file.
     """
 
     name: str
     extensions: tuple[str, ...]
     grammar: Callable[[], object]
     docstring: Callable[[str], str] = _comment_docstring
+    call_idioms: re.Pattern[str] | None = None
 
 
 def _grammar(module: str, function: str = "language") -> Callable[[], object]:
@@ -73,22 +105,41 @@ def _python_docstring(literal: str) -> str:
     return inspect.cleandoc(value) if isinstance(value, str) else ""
 
 
+_ECMASCRIPT_CALL_IDIOMS = re.compile(r"(?P<promise>then|Promise)|(?P<react_hook>use[A-Z]\w*)")
+
 LANGUAGES: Mapping[str, LanguageSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
             LanguageSpec("python", (".py",), _grammar("tree_sitter_python"), _python_docstring),
             LanguageSpec(
-                "javascript", (".js", ".mjs", ".cjs", ".jsx"), _grammar("tree_sitter_javascript")
+                "javascript",
+                (".js", ".mjs", ".cjs", ".jsx"),
+                _grammar("tree_sitter_javascript"),
+                _jsdoc_docstring,
+                call_idioms=_ECMASCRIPT_CALL_IDIOMS,
             ),
             LanguageSpec(
                 "typescript",
                 (".ts", ".mts", ".cts"),
                 _grammar("tree_sitter_typescript", "language_typescript"),
+                _jsdoc_docstring,
+                call_idioms=_ECMASCRIPT_CALL_IDIOMS,
             ),
-            LanguageSpec("tsx", (".tsx",), _grammar("tree_sitter_typescript", "language_tsx")),
+            LanguageSpec(
+                "tsx",
+                (".tsx",),
+                _grammar("tree_sitter_typescript", "language_tsx"),
+                _jsdoc_docstring,
+                call_idioms=_ECMASCRIPT_CALL_IDIOMS,
+            ),
             LanguageSpec("go", (".go",), _grammar("tree_sitter_go")),
-            LanguageSpec("java", (".java",), _grammar("tree_sitter_java")),
+            LanguageSpec(
+                "java",
+                (".java",),
+                _grammar("tree_sitter_java"),
+                call_idioms=re.compile(r"(?P<streams>stream|parallelStream)"),
+            ),
             LanguageSpec("rust", (".rs",), _grammar("tree_sitter_rust")),
         )
     }

@@ -15,6 +15,23 @@
       name: (identifier) @name)
   ] @definition.class)
 
+; Annotations are the decorators; they stay in the text and signature (they are modifiers).
+(
+  [
+    (class_declaration
+      (modifiers
+        [(marker_annotation) (annotation)] @decorator))
+    (interface_declaration
+      (modifiers
+        [(marker_annotation) (annotation)] @decorator))
+    (enum_declaration
+      (modifiers
+        [(marker_annotation) (annotation)] @decorator))
+    (record_declaration
+      (modifiers
+        [(marker_annotation) (annotation)] @decorator))
+  ] @definition.class)
+
 ; The signature ends before the body (after the name, parameters, heritage or throws clause).
 (
   [
@@ -54,6 +71,16 @@
       body: (block))
   ] @definition.method)
 
+(
+  [
+    (method_declaration
+      (modifiers
+        [(marker_annotation) (annotation)] @decorator))
+    (constructor_declaration
+      (modifiers
+        [(marker_annotation) (annotation)] @decorator))
+  ] @definition.method)
+
 ; The doc is the Javadoc comment right above the definition.
 (
   (block_comment) @doc
@@ -78,3 +105,66 @@
 
 (program
   (import_declaration) @import)
+
+; The file's doc is a Javadoc comment right above the package declaration (package-info.java).
+(
+  (block_comment) @module.doc
+  .
+  (package_declaration)
+  (#match? @module.doc "^/\\*\\*"))
+
+; Body facts. `if`, loops, each `case` label (not `default`), `catch`, `?:` and each `&&`/`||`
+; are decision points; `if`, loops, `switch`, `try` and `synchronized` nest, an `else if`
+; staying on its `if`'s level. Constructor calls (`new T()`) are calls of `T`.
+(method_invocation
+  name: (identifier) @call)
+
+(object_creation_expression
+  type: [
+    (type_identifier) @call
+    (scoped_type_identifier
+      (type_identifier) @call .)
+    (generic_type
+      [
+        (type_identifier) @call
+        (scoped_type_identifier
+          (type_identifier) @call .)
+      ])
+  ])
+
+[
+  (if_statement)
+  (for_statement)
+  (enhanced_for_statement)
+  (while_statement)
+  (do_statement)
+] @branch @nest
+
+[(catch_clause) (ternary_expression)] @branch
+
+(switch_label
+  "case") @branch
+
+; These tokens are only ever binary operators.
+["&&" "||"] @branch
+
+[
+  (switch_expression)
+  (try_statement)
+  (try_with_resources_statement)
+  (synchronized_statement)
+] @nest
+
+(if_statement
+  alternative: (if_statement) @else_if)
+
+; Module idioms (`streams` is known by the names called: LanguageSpec).
+[(marker_annotation) (annotation)] @idiom.annotations
+
+(try_with_resources_statement) @idiom.try_with_resources
+
+(lambda_expression) @idiom.lambda
+
+(record_declaration) @idiom.record
+
+(type_parameters) @idiom.generics

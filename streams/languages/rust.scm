@@ -69,13 +69,16 @@
     (function_item) @definition.function))
 
 ; Attributes (`#[derive(Debug)]`, `#[test]`) belong to the definition's text and line range.
+; Their attributes (`test`, `derive(Debug)`) are the decorators.
 (
-  (attribute_item)+ @span
+  (attribute_item
+    (attribute) @decorator)+ @span
   .
   (function_item) @definition.function)
 
 (
-  (attribute_item)+ @span
+  (attribute_item
+    (attribute) @decorator)+ @span
   .
   [
     (struct_item)
@@ -114,3 +117,89 @@
 
 (source_file
   (use_declaration) @import)
+
+; The crate or module doc is its inner doc comments (`//!`, `/*! */`).
+(source_file
+  [
+    (line_comment
+      inner: (inner_doc_comment_marker))
+    (block_comment
+      inner: (inner_doc_comment_marker))
+  ] @module.doc)
+
+; Body facts. `if`, loops, each `match` arm and each `&&`/`||` are decision points (`?` is not);
+; `if`, loops and `match` nest, an `else if` staying on its `if`'s level. Macro arguments are
+; unparsed tokens: a name followed by `(…)` among them counts as a call (`assert_eq!(f(x), 1)`).
+(call_expression
+  function: [
+    (identifier) @call
+    (field_expression
+      field: (field_identifier) @call)
+    (scoped_identifier
+      name: (identifier) @call)
+    (generic_function
+      function: [
+        (identifier) @call
+        (field_expression
+          field: (field_identifier) @call)
+        (scoped_identifier
+          name: (identifier) @call)
+      ])
+  ])
+
+(token_tree
+  (identifier) @call
+  .
+  (token_tree
+    "("))
+
+[(if_expression) (for_expression) (while_expression) (loop_expression)] @branch @nest
+
+(match_arm) @branch
+
+(binary_expression
+  operator: ["&&" "||"] @branch)
+
+(match_expression) @nest
+
+(else_clause
+  (if_expression) @else_if)
+
+; Module idioms.
+(
+  (attribute_item
+    (attribute
+      (identifier) @_derive)) @idiom.derive
+  (#eq? @_derive "derive"))
+
+[
+  (unsafe_block)
+  (function_modifiers
+    "unsafe")
+  (impl_item
+    "unsafe")
+] @idiom.unsafe
+
+(impl_item
+  trait: (_)) @idiom.impl_trait
+
+(
+  (attribute_item
+    (attribute
+      (identifier) @_cfg
+      arguments: (token_tree
+        (identifier) @_test)))
+  .
+  (mod_item) @idiom.tests_module
+  (#eq? @_cfg "cfg")
+  (#eq? @_test "test"))
+
+[
+  (async_block)
+  (function_modifiers
+    "async")
+] @idiom.async
+
+(macro_definition) @idiom.macro_rules
+
+(try_expression) @idiom.try_operator

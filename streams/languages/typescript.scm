@@ -1,4 +1,4 @@
-; inherits: javascript
+; inherits: ecmascript
 ; TypeScript definitions beyond JavaScript's (capture names: streams/languages/__init__.py).
 ; Interfaces and enums count as classes; type aliases, overload and abstract signatures (no
 ; body) and namespaces are left out (a namespace's functions keep their own names).
@@ -31,9 +31,16 @@
 
 ; A method's decorators stand before it in the class body and belong to its text.
 (class_body
-  (decorator)+ @span
+  (decorator)+ @span @decorator
   .
   (method_definition) @definition.method)
+
+(abstract_class_declaration
+  decorator: (decorator) @decorator) @definition.class
+
+(export_statement
+  decorator: (decorator) @decorator
+  declaration: (abstract_class_declaration) @definition.class)
 
 (export_statement
   declaration: [
@@ -62,3 +69,5 @@
       (enum_declaration)
     ] @definition.class)
   (#match? @doc "^/\\*\\*"))
+
+(type_parameters) @idiom.generics

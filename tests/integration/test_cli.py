@@ -63,13 +63,15 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["commits_ingested"] == 6
-    assert figures["tables"]["completion"] == 4 * 7 + 2
     rows = read_rows(Settings(home=tmp_path / "home").table_uri("completion"), CompletionExample)
-    by_language = {(r["language"], r["symbol"]) for r in rows.to_pylist()}
+    sources = [r for r in rows.to_pylist() if not r["augmentation"]]
+    assert len(sources) == 4 * 7 + 2  # every definition once; augmented variants beside them
+    assert figures["tables"]["completion"] == rows.num_rows >= len(sources)
+    by_language = {(r["language"], r["symbol"]) for r in sources}
     assert {("typescript", "total"), ("go", "Price")} <= by_language
     assert figures["rejects_by_reason"] == {"extract: syntax error": 1}
     assert figures["skipped_files"] == {"unsupported_language": 4}
-    assert figures["examples_new"] == 4 * 7 + 2 and figures["new_per_second"] > 0
+    assert figures["examples_new"] == rows.num_rows and figures["new_per_second"] > 0
     assert stack_processes() <= before, "a broker or worker of the demo outlived it"
 
 
@@ -141,6 +143,11 @@ def test_datasets_reports_counts_languages_and_samples(tmp_path: Path) -> None:
     result = run_cli(home, "datasets", "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["tables"]["completion"] == 8
-    assert report["languages"] == {"python": 7, "go": 1}
-    assert len(report["samples"]) == 3 and all(s["head"] for s in report["samples"])
+    completion = report["mix"]["completion"]
+    assert completion["augmentation"][""] == 8  # 8 definitions, plus their augmented variants
+    assert report["tables"]["completion"] == sum(completion["augmentation"].values())
+    assert set(report["languages"]) == {"python", "go"}
+    assert sum(completion["category"].values()) == report["tables"]["completion"]
+    assert report["tables"]["naming"] > 0 and report["mix"]["naming"]["convention"]
+    assert all(s["head"] and s["label"] for s in report["samples"]["completion"])
+    assert report["samples"]["naming"]

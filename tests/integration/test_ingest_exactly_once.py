@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from common.lake import read_rows
-from common.rows import CommitRecord, CompletionExample, Reject
+from common.lake import open_table, read_rows
+from common.rows import EXAMPLE_TABLES, TABLE_MODELS, CommitRecord, CompletionExample, Reject
 from common.settings import IngestSettings, Settings
 from infra.stack import local_stack, start_worker, wait_worker_ready
 from streams.backfill import plan_backfill, progress, publish
@@ -46,7 +46,13 @@ def _publish(settings: Settings, source: Path) -> list[str]:
 
 
 def _ids(settings: Settings) -> list[str]:
-    return read_rows(settings.table_uri("completion"), CompletionExample, ["id"])["id"].to_pylist()
+    """The ids of every example table's rows, each prefixed by its table."""
+    ids = []
+    for table in EXAMPLE_TABLES:
+        if open_table(settings.table_uri(table)) is not None:
+            found = read_rows(settings.table_uri(table), TABLE_MODELS[table], ["id"])["id"]
+            ids += [f"{table}:{i}" for i in found.to_pylist()]
+    return ids
 
 
 def _ingested(settings: Settings, shas: list[str]) -> int:
@@ -61,7 +67,10 @@ def test_backfill_lands_every_function_with_provenance(tmp_path: Path, history: 
         eventually(lambda: _ingested(stack.settings, shas) == COMMITS, timeout=180)
         rows = read_rows(stack.settings.table_uri("completion"), CompletionExample).to_pylist()
         rejects = read_rows(stack.settings.table_uri("rejects"), Reject).to_pylist()
-    # 5 functions + 1 class + 1 method per module
+    variants = [r for r in rows if r["augmentation"]]
+    assert {r["source_id"] for r in variants} <= {r["id"] for r in rows}
+    rows = [r for r in rows if not r["augmentation"]]
+    # 5 functions + 1 class + 1 method per module, each once (no two are near-duplicates)
     assert len(rows) == COMMITS * 7
     assert len({r["id"] for r in rows}) == len(rows)
     by_symbol = {(r["path"], r["symbol"]): r for r in rows}
@@ -69,7 +78,9 @@ def test_backfill_lands_every_function_with_provenance(tmp_path: Path, history: 
     assert first["commit"] == shas[0]
     assert first["language"] == "python"
     assert first["kind"] == "function"
-    assert first["docstring"] == "Add 1 to value."
+    assert first["docstring"].startswith("Add 1 to the ")
+    assert first["category"] and first["intent"] and 0 < first["quality"] <= 1
+    assert first["content_hash"] and len(first["lsh_bands"]) == 8
     assert first["signature"].startswith("def compute_0_1(value: int) -> int")
     assert "ada@example.com" not in str(first)
     method = by_symbol[("pkg/mod_7.py", "Service7.run")]

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from common.lake import read_rows
-from common.rows import CommitRecord, CompletionExample
+from common.lake import open_table, read_rows
+from common.rows import CommitRecord, CompletionExample, RefactoringExample
 from common.settings import Settings
 from infra.broker import free_port
 from tests.integration.conftest import WEBHOOK_SECRET, eventually
@@ -83,6 +83,12 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     log.close()
 
 
+def sources(up: Up, repo: str) -> int:
+    """Source ``completion`` rows of ``repo`` (augmented variants left out)."""
+    rows = read_rows(up.settings.table_uri("completion"), CompletionExample).to_pylist()
+    return sum(r["repo"] == repo and not r["augmentation"] for r in rows)
+
+
 def github_push(repo: GitRepo, name: str, before: str, after: str) -> bytes:
     message = repo.git("log", "-1", "--format=%s", after)
     payload = {
@@ -132,7 +138,7 @@ def test_signed_push_becomes_rows(up: Up, tmp_path: Path) -> None:
 
     def landed() -> list[dict[str, Any]]:
         rows = read_rows(uri, CompletionExample).to_pylist()
-        return [r for r in rows if r["repo"] == "acme/widgets"]
+        return [r for r in rows if r["repo"] == "acme/widgets" and not r["augmentation"]]
 
     eventually(lambda: len(landed()) == 7, timeout=60)
     rows = landed()
@@ -214,8 +220,7 @@ def test_gitlab_push_hook_with_its_token(up: Up, tmp_path: Path) -> None:
     assert status == 202, answer
 
     def landed() -> int:
-        rows = read_rows(up.settings.table_uri("completion"), CompletionExample, ["repo"])
-        return rows["repo"].to_pylist().count("group/lab")
+        return sources(up, "group/lab")
 
     eventually(lambda: landed() == 7, timeout=60)
 
@@ -291,7 +296,51 @@ def test_up_restarts_a_worker_that_died(up: Up, tmp_path: Path) -> None:
     assert status == 202  # the receiver does not depend on the worker
 
     def landed() -> int:
-        rows = read_rows(up.settings.table_uri("completion"), CompletionExample, ["repo"])
-        return rows["repo"].to_pylist().count("acme/after-crash")
+        return sources(up, "acme/after-crash")
 
     eventually(lambda: landed() == 7, timeout=120)
+
+
+PAGER = '''"""Paging helpers."""
+
+
+def load_page(items, page, size=10):
+    """Return one page of items."""
+    start = page * size
+    end = start + size
+    result = []
+    for i in range(start, end):
+        result.append(items[i])
+    return result
+'''
+
+
+def test_review_suggestion_becomes_a_refactoring_row(up: Up, tmp_path: Path) -> None:
+    """A GitHub review comment with a suggestion, on a commit the mirror can fetch: the whole
+    function before and after the suggestion lands in ``refactoring`` with the comment."""
+    repo = GitRepo(tmp_path / "reviewed")
+    head = repo.commit({"src/pager.py": PAGER}, "pager")
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
+    payload = json.loads((fixture / "pull-request-review-comment.json").read_text())
+    payload["repository"].update(full_name="acme/reviewed", clone_url=f"file://{repo.path}")
+    payload["comment"].update(commit_id=head, original_commit_id=head)
+    body = json.dumps(payload).encode()
+    status, answer = up.post(
+        "github", body, signed(body, event="pull_request_review_comment", delivery="review-1")
+    )
+    assert status == 202 and answer["status"] == "accepted", answer
+
+    def reviewed() -> list[dict[str, Any]]:
+        if open_table(up.settings.table_uri("refactoring")) is None:
+            return []
+        rows = read_rows(up.settings.table_uri("refactoring"), RefactoringExample).to_pylist()
+        return [r for r in rows if r["repo"] == "acme/reviewed"]
+
+    eventually(lambda: len(reviewed()) == 1, timeout=60)
+    (row,) = reviewed()
+    assert (row["source"], row["symbol"], row["commit"]) == ("review", "load_page", head)
+    assert row["after"].endswith("return items[start:end]")
+    assert "stops at the end of the list" in row["message"]
+    # The review event is no push: the ledger has no commit for it.
+    ledger = read_rows(up.settings.table_uri("commits"), CommitRecord).to_pylist()
+    assert not [r for r in ledger if r["repo"] == "acme/reviewed"]

@@ -45,18 +45,43 @@ class GitRepo:
         return self.git("rev-parse", "HEAD")
 
 
+_WORDS = """apple river stone cloud ember falcon garden harbor island jungle kettle lantern
+meadow nectar orchard pepper quartz raven saddle timber umbra velvet willow yonder zephyr anchor
+bramble cinder dune fable glacier hollow ivory juniper kelp lagoon marble nimbus opal prairie
+quill ridge spruce thistle urchin valley walnut yarrow zinnia acorn birch coral delta fern grove
+heron indigo jasper kiwi lotus maple nova onyx pine quince reef sage tulip ursa vine wren"""
+WORDS = _WORDS.split()
+
+
+def _pick(seed: int, count: int) -> list[str]:
+    """``count`` words, deterministic in ``seed`` (a linear congruential walk, no imports)."""
+    out = []
+    for _ in range(count):
+        seed = (seed * 1103515245 + 12345) % 2**31
+        out.append(WORDS[seed % len(WORDS)])
+    return out
+
+
 def module_source(index: int, functions: int = 5) -> str:
-    """A small, valid Python module whose functions differ by ``index``."""
+    """A small, valid Python module whose functions differ by ``index``.
+
+    Bodies use words drawn per function, so no two functions are near-duplicates of each other
+    (the dataset's MinHash de-duplication would rightly keep only one of them).
+    """
     parts = [f'"""Module {index}."""\n\nimport os\n']
     for f in range(functions):
+        a, b, c, d, e = _pick(index * 100 + f, 5)
         parts.append(
             f"\n\ndef compute_{index}_{f}(value: int) -> int:\n"
-            f'    """Add {f} to value."""\n'
-            f"    return value + {f} + {index}\n"
+            f'    """Add {f} to the {a} of {b}."""\n'
+            f"    {c}_{d} = value * {index * 7 + f + 3}\n"
+            f'    return {c}_{d} + {f} + {index} - len("{e} {a}")\n'
         )
+    a, b, c = _pick(index * 100 + 99, 3)
     parts.append(
         f"\n\nclass Service{index}:\n"
         f"    def run(self) -> str:\n"
-        f"        return os.getcwd() + '{index}'\n"
+        f'        {a}_{b} = os.getcwd() + "{c}"\n'
+        f"        return {a}_{b} + '{index}'\n"
     )
     return "".join(parts)

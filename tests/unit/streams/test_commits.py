@@ -6,8 +6,15 @@ from pathlib import Path
 import pygit2
 
 from common.events import ZERO_SHA, PushCommit, PushEvent
-from common.rows import CommitRecord, CompletionExample
-from streams.commits import ExtractParams, commits_to_ingest, ingest_commit
+from common.rows import (
+    SINK_RECORD,
+    ArchitectureExample,
+    Bundle,
+    CommitRecord,
+    RefactoringExample,
+)
+from streams.commits import commits_to_ingest, ingest_commit
+from streams.examples import StageParams
 from tests.support.gitrepo import GitRepo, module_source
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -52,13 +59,82 @@ def test_ingest_commit_encodes_examples_rejects_skips_and_ledger(tmp_path: Path)
         }
     )
     git = pygit2.Repository(str(repo.path))
-    out = ingest_commit(git, push(repo, ZERO_SHA, sha, [sha]), sha, ExtractParams(100_000, 5), NOW)
-    examples = [CompletionExample.model_validate_json(v) for _, v in out.examples]
-    assert {e.path for e in examples} == {"b.py"} and len(examples) == 7
-    assert [k for k, _ in out.examples] == [e.id for e in examples]
+    params = StageParams(max_file_bytes=100_000, context_lines=5)
+    out = ingest_commit(git, push(repo, ZERO_SHA, sha, [sha]), sha, params, NOW)
+    records = [SINK_RECORD.validate_json(v) for _, v in out.examples]
+    bundles = [r for r in records if isinstance(r, Bundle)]
+    assert {b.source.path for b in bundles} == {"b.py"} and len(bundles) == 7
+    assert [k for k, _ in out.examples] == [r.id for r in records]  # type: ignore[union-attr]
     assert out.reject_kinds == [("extract", "syntax error")]
     ledger = CommitRecord.model_validate_json(out.ledger[1])
     assert out.ledger[0] == f"acme/w@{sha}"
-    assert (ledger.status, ledger.examples, ledger.rejects) == ("ingested", 7, 1)
+    rows = sum(1 + len(b.derived) for b in bundles) + len(records) - len(bundles)
+    assert (ledger.status, ledger.examples, ledger.rejects) == ("ingested", rows, 1)
     assert ledger.skipped == {"unsupported_language": 1}
     assert ledger.committed_at is not None
+
+
+PAGER = '''"""Paging helpers for the catalogue API."""
+
+
+def load_page(items, page, size=10):
+    """Return one page of items."""
+    start = page * size
+    end = start + size
+    result = []
+    for i in range(start, end):
+        result.append(items[i])
+    return result
+
+
+class Catalogue:
+    """The products on sale, paged."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def page(self, number):
+        return load_page(self.items, number)
+'''
+
+TESTS = """from pager import load_page
+
+
+def test_first_page():
+    assert load_page(list(range(30)), 0) == list(range(10))
+"""
+
+README = "# shop\n\n## pager\n\nThe pager module pages the catalogue for the API.\n"
+
+
+def test_a_commit_yields_every_dataset_with_its_context(tmp_path: Path) -> None:
+    """Refactoring pairs against the parent, related tests, README-backed architecture rows, and
+    a compliance report of what the sanitizer redacted."""
+    repo = GitRepo(tmp_path / "w")
+    repo.commit({"pager.py": PAGER, "README.md": README})
+    token = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8"
+    fixed = PAGER.replace(
+        "    result = []\n    for i in range(start, end):\n        result.append(items[i])\n"
+        "    return result\n",
+        "    return items[start:min(end, len(items))]\n",
+    ).replace(
+        "        self.items = items", f'        self.items = items\n        self.token = "{token}"'
+    )
+    sha = repo.commit({"pager.py": fixed, "test_pager.py": TESTS}, "Fix crash past the last page")
+    git = pygit2.Repository(str(repo.path))
+    params = StageParams(augment_fraction=1.0, error_fix_fraction=1.0)
+    out = ingest_commit(git, push(repo, ZERO_SHA, sha, [sha]), sha, params, NOW)
+    assert token.encode() not in b"".join(v for _, v in out.examples)
+    records = [SINK_RECORD.validate_json(v) for _, v in out.examples]
+    bundles = {r.source.symbol: r for r in records if isinstance(r, Bundle)}
+    assert bundles["load_page"].source.related_tests == ["test_pager.py::test_first_page"]
+    assert {d.dataset for d in bundles["load_page"].derived} >= {"naming", "completion"}
+    pairs = {r.symbol: r for r in records if isinstance(r, RefactoringExample)}
+    assert pairs["load_page"].change == "bug_fix" and pairs["load_page"].source == "history"
+    assert "items[start:min(end, len(items))]" in pairs["load_page"].after
+    assert "<SECRET:" in pairs["Catalogue.__init__"].after
+    (design,) = [r for r in records if isinstance(r, ArchitectureExample)]
+    assert design.path == "pager.py" and "pages the catalogue" in design.requirements
+    assert "def load_page(items, page, size=10):" in design.design
+    ledger = CommitRecord.model_validate_json(out.ledger[1])
+    assert ledger.redacted and sum(ledger.redacted.values()) >= 2

@@ -12,16 +12,20 @@ from typing import Any
 import pytest
 
 from common.errors import ConfigError, WebhookError
-from common.events import ZERO_SHA
+from common.events import ZERO_SHA, ReviewComment
+from common.ids import author_hash
 from streams.webhooks import (
     Accepted,
+    AcceptedReview,
     DeliveryLog,
     GenericPush,
     Ignored,
     Ping,
     parse_generic,
     parse_github,
+    parse_github_review,
     parse_gitlab,
+    parse_gitlab_note,
     redact_url_credentials,
     verify_github_signature,
     verify_gitlab_token,
@@ -564,3 +568,215 @@ def test_delivery_log_forget_lets_a_retry_through() -> None:
 def test_delivery_log_needs_room() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         DeliveryLog(capacity=0)
+
+
+# --- review comments -----------------------------------------------------------------------------
+
+# GitHub's documented pull_request_review_comment shape, on a multi-line suggestion; GitLab's
+# documented Note Hook shape for a diff note on a merge request.
+REVIEW_COMMENT = "pull-request-review-comment.json"
+GITLAB_NOTE = json.loads(
+    (FIXTURES.parent / "gitlab-webhooks" / "merge-request-diff-note.json").read_text()
+)
+
+
+def review_payload() -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(fixture(REVIEW_COMMENT))
+    return payload
+
+
+def accepted_review(result: object) -> ReviewComment:
+    assert isinstance(result, AcceptedReview), result
+    return result.comment
+
+
+def test_github_review_comment_created() -> None:
+    body = fixture(REVIEW_COMMENT)
+    comment = accepted_review(parse_github_review("pull_request_review_comment", "d-r1", body))
+    assert comment.model_dump(exclude={"body", "diff_hunk"}) == {
+        "schema_version": 1,
+        "event": "review",
+        "event_id": "d-r1",
+        "source": "github",
+        "repo": "Codertocat/Hello-World",
+        "clone_url": "https://github.com/Codertocat/Hello-World.git",
+        "pull_request": 2,
+        "commit": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        "path": "src/pager.py",
+        "start_line": 8,
+        "line": 11,
+        "side": "RIGHT",
+        "author_hash": author_hash("Codertocat"),
+        "created_at": datetime(2019, 5, 15, 15, 20, 37, tzinfo=UTC),
+        "url": "https://github.com/Codertocat/Hello-World/pull/2#discussion_r284312630",
+    }
+    assert comment.body.startswith("A slice does this") and "```suggestion" in comment.body
+    assert comment.diff_hunk.startswith("@@ -1,8 +1,11 @@")
+    assert "Codertocat" not in comment.model_dump_json().replace("Codertocat/Hello-World", "")
+
+
+def test_github_edited_comment_is_accepted_and_single_line_has_no_start() -> None:
+    payload = review_payload()
+    payload["action"] = "edited"
+    payload["comment"].update(start_line=None, original_start_line=None, start_side=None)
+    comment = accepted_review(
+        parse_github_review("pull_request_review_comment", "d-r2", encode(payload))
+    )
+    assert (comment.start_line, comment.line) == (None, 11)
+
+
+def test_github_outdated_comment_keeps_the_lines_its_hunk_was_cut_at() -> None:
+    payload = review_payload()
+    later = "1" * 40
+    payload["action"] = "edited"
+    payload["comment"].update(commit_id=later, line=None, start_line=None)
+    comment = accepted_review(
+        parse_github_review("pull_request_review_comment", "d-r3", encode(payload))
+    )
+    assert (comment.commit, comment.start_line, comment.line) == (
+        "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        8,
+        11,
+    )
+
+
+def test_github_deleted_and_file_level_comments_are_ignored() -> None:
+    payload = review_payload()
+    payload["action"] = "deleted"
+    result = parse_github_review("pull_request_review_comment", "d", encode(payload))
+    assert isinstance(result, Ignored) and "'deleted'" in result.reason
+    payload["action"] = "created"
+    payload["comment"].update(subject_type="file", line=None, original_line=None)
+    payload["comment"].update(start_line=None, original_start_line=None)
+    result = parse_github_review("pull_request_review_comment", "d", encode(payload))
+    assert isinstance(result, Ignored) and "whole file" in result.reason
+
+
+def test_github_review_itself_is_ignored_with_a_reason() -> None:
+    result = parse_github_review("pull_request_review", "d", b"not even json")
+    assert isinstance(result, Ignored)
+    assert "pull_request_review_comment" in result.reason
+    assert isinstance(parse_github_review("push", "d", b"{}"), Ignored)
+
+
+def test_github_review_comment_missing_or_bad_fields_are_named() -> None:
+    payload = review_payload()
+    del payload["comment"]["path"]
+    payload["comment"]["commit_id"] = "abc"
+    payload["pull_request"]["number"] = "two"
+    reason = refused(400, parse_github_review, "pull_request_review_comment", "d", encode(payload))
+    assert reason.startswith("GitHub pull_request_review_comment payload is invalid: ")
+    for field in ("comment.path", "comment.commit_id", "pull_request.number"):
+        assert field in reason
+    assert "action: Field required" in refused(
+        400, parse_github_review, "pull_request_review_comment", "d", b"{}"
+    )
+    assert refused(400, parse_github_review, "pull_request_review_comment", "d", b"{").startswith(
+        "body is not valid JSON: "
+    )
+
+
+def test_github_review_comment_lines_must_make_a_range() -> None:
+    payload = review_payload()
+    payload["comment"].update(original_start_line=12)
+    reason = refused(400, parse_github_review, "pull_request_review_comment", "d", encode(payload))
+    assert "comment.start_line 12 is after comment.line 11" in reason
+    payload["comment"].update(original_start_line=None, original_line=0)
+    reason = refused(400, parse_github_review, "pull_request_review_comment", "d", encode(payload))
+    assert "comment.original_line: Input should be greater than or equal to 1" in reason
+
+
+def test_github_review_comment_clone_url_loses_credentials() -> None:
+    payload = review_payload()
+    payload["repository"]["clone_url"] = "https://x-access-token:ghs_secret@github.com/o/r.git"
+    comment = accepted_review(
+        parse_github_review("pull_request_review_comment", "d", encode(payload))
+    )
+    assert comment.clone_url == "https://github.com/o/r.git"
+    assert "ghs_secret" not in comment.model_dump_json()
+
+
+def test_gitlab_diff_note_on_a_merge_request() -> None:
+    body = encode(GITLAB_NOTE)
+    comment = accepted_review(parse_gitlab_note("Note Hook", body, delivery="uuid-1"))
+    assert comment.model_dump(exclude={"body"}) == {
+        "schema_version": 1,
+        "event": "review",
+        "event_id": "uuid-1",
+        "source": "gitlab",
+        "repo": "gitlab-org/gitlab-test",
+        "clone_url": "http://example.com/gitlab-org/gitlab-test.git",
+        "pull_request": 1,
+        "commit": "b83d6e391c22777fca1ed3012fce84f633d7fed0",
+        "path": "src/pager.py",
+        "start_line": 8,
+        "line": 11,
+        "side": "RIGHT",
+        "diff_hunk": "",
+        "author_hash": author_hash("root"),
+        "created_at": datetime(2015, 5, 17, 18, 21, 36, tzinfo=UTC),
+        "url": "http://example.com/gitlab-org/gitlab-test/-/merge_requests/1#note_1244",
+    }
+    assert comment.body.startswith("A slice stops at the end of the list:")
+    again = accepted_review(parse_gitlab_note("Note Hook", body))
+    assert again.event_id == "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def test_gitlab_note_on_removed_lines_and_iso_times() -> None:
+    payload = copy.deepcopy(GITLAB_NOTE)
+    attributes = payload["object_attributes"]
+    attributes["created_at"] = "2024-05-01T12:00:00.000Z"
+    attributes["position"].update(new_line=None, old_line=7, line_range=None)
+    comment = accepted_review(parse_gitlab_note("Note Hook", encode(payload)))
+    assert (comment.side, comment.start_line, comment.line) == ("LEFT", None, 7)
+    assert comment.created_at == datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"noteable_type": "Issue"}, "on a Issue"),
+        ({"position": None}, "not on diff lines"),
+        ({"system": True}, "not on diff lines"),
+    ],
+)
+def test_gitlab_notes_that_are_not_diff_notes_are_ignored(
+    change: dict[str, Any], reason: str
+) -> None:
+    payload = copy.deepcopy(GITLAB_NOTE)
+    payload["object_attributes"].update(change)
+    result = parse_gitlab_note("Note Hook", encode(payload))
+    assert isinstance(result, Ignored) and reason in result.reason
+
+
+def test_gitlab_image_note_and_other_events_are_ignored() -> None:
+    payload = copy.deepcopy(GITLAB_NOTE)
+    payload["object_attributes"]["position"]["position_type"] = "image"
+    assert isinstance(parse_gitlab_note("Note Hook", encode(payload)), Ignored)
+    assert isinstance(parse_gitlab_note("Push Hook", encode(GITLAB_PUSH)), Ignored)
+
+
+def test_gitlab_note_missing_fields_are_named() -> None:
+    payload = copy.deepcopy(GITLAB_NOTE)
+    del payload["merge_request"]
+    del payload["object_attributes"]["position"]["head_sha"]
+    reason = refused(400, parse_gitlab_note, "Note Hook", encode(payload))
+    assert reason.startswith("GitLab Note Hook payload is invalid: ")
+    assert "merge_request: Field required" in reason
+    assert "object_attributes.position.head_sha: Field required" in reason
+    payload = copy.deepcopy(GITLAB_NOTE)
+    payload["object_attributes"]["position"].update(new_line=None, old_line=None)
+    reason = refused(400, parse_gitlab_note, "Note Hook", encode(payload))
+    assert "object_attributes.position.new_line" in reason
+    payload = copy.deepcopy(GITLAB_NOTE)
+    del payload["project"]["git_http_url"]
+    reason = refused(400, parse_gitlab_note, "Note Hook", encode(payload))
+    assert "project.git_http_url: Field required" in reason
+
+
+def test_gitlab_note_clone_url_loses_credentials() -> None:
+    payload = copy.deepcopy(GITLAB_NOTE)
+    payload["project"]["git_http_url"] = "https://oauth2:glpat-secret@gitlab.example.com/g/p.git"
+    comment = accepted_review(parse_gitlab_note("Note Hook", encode(payload)))
+    assert comment.clone_url == "https://gitlab.example.com/g/p.git"
+    assert "glpat-secret" not in comment.model_dump_json()

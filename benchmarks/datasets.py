@@ -1,0 +1,241 @@
+"""Dataset generation benchmark: every stage's rate on real source, the whole chain on 1 and 2
+cores, and the sanitizer beside detect-secrets and CredSweeper.
+
+The corpus is real code found on the machine: the Python standard library, the JDK's sources
+(``src.zip``) when a JDK is installed, npm's JavaScript, Go and Rust files shipped with git and
+rustup's docs, and this repository. Per stage it prints snippets/s and MB/s; for extraction also
+Python's own ``ast`` over the same Python files (the obvious alternative) as a ratio. The whole
+chain (filter → extract → sanitize → annotate → augment → validate, with naming, FIM, error_fix,
+architecture rows and related tests, exactly as the push processor runs it) is timed in one
+process and in a pool of two. ``--quick`` for a CI smoke run. The last line is JSON.
+"""
+
+import argparse
+import ast
+import json
+import os
+import resource
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import sanitizer  # noqa: E402
+from common.rows import Bundle  # noqa: E402
+from streams.annotate import annotate  # noqa: E402
+from streams.augment import augment, inject_error  # noqa: E402
+from streams.examples import Origin, ParsedFile, StageParams, file_rows, parse_file  # noqa: E402
+from streams.extract import Symbol, extract_symbols  # noqa: E402
+from streams.fim import fim_spans  # noqa: E402
+from streams.languages import language_for_path  # noqa: E402
+from streams.naming import concept  # noqa: E402
+from streams.sanitize import find_secrets  # noqa: E402
+from streams.tests_link import related_tests  # noqa: E402
+from streams.validate import check_code, fingerprint  # noqa: E402
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ORIGIN = Origin("bench/corpus", "0" * 40, "a" * 16, NOW, NOW, "Benchmark commit")
+PARAMS = StageParams()
+Files = list[tuple[str, bytes]]
+
+
+def _walk(root: Path, pattern: str, limit: int) -> Iterator[tuple[str, bytes]]:
+    if not root.is_dir():
+        return
+    count = 0
+    for path in sorted(root.rglob(pattern)):
+        if count >= limit:
+            return
+        if path.is_file() and "test" not in path.parts and path.stat().st_size < 200_000:
+            count += 1
+            yield str(path), path.read_bytes()
+
+
+def _jdk(limit: int) -> Iterator[tuple[str, bytes]]:
+    for candidate in sorted(Path("/usr/lib/jvm").glob("*/lib/src.zip")):
+        with zipfile.ZipFile(candidate) as archive:
+            names = [n for n in archive.namelist() if n.startswith("java.base/java/util/")]
+            for name in sorted(names)[:limit]:
+                if name.endswith(".java"):
+                    yield name, archive.read(name)
+        return
+
+
+def corpus(quick: bool) -> Files:
+    """Real source files of every supported language this machine has, capped per source."""
+    scale = 1 if quick else 4
+    stdlib = Path(os.__file__).parent
+    sources = [
+        _walk(stdlib, "*.py", 60 * scale),
+        _walk(ROOT / "streams", "*.py", 40),
+        _jdk(40 * scale),
+        _walk(Path("/usr/lib/node_modules/npm/lib"), "*.js", 40 * scale),
+        _walk(Path("/usr/share/doc/git/contrib"), "*.go", 20),
+        _walk(Path.home() / ".rustup", "*.rs", 20 * scale),
+        _walk(Path.home() / ".cargo/registry/src", "*.rs", 20 * scale),
+    ]
+    files = [(p, d) for source in sources for p, d in source if language_for_path(p)]
+    return files
+
+
+def _rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds > 0 else 0.0
+
+
+def _timed(work: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started
+
+
+def parsed_files(files: Files) -> list[ParsedFile]:
+    out = []
+    for path, data in files:
+        result = parse_file(path, data, ORIGIN, PARAMS)
+        if isinstance(result, ParsedFile):
+            out.append(result)
+    return out
+
+
+def stage_rates(files: Files) -> dict[str, Any]:
+    """Each stage alone over the corpus: snippets/s (and MB/s where it reads whole files)."""
+    megabytes = sum(len(d) for _, d in files) / 1e6
+    extractions, extract_s = _timed(
+        lambda: [
+            extract_symbols(d, p, spec.name)
+            for p, d in files
+            if (spec := language_for_path(p)) is not None
+        ]
+    )
+    symbols: list[tuple[str, str, Symbol]] = [
+        (e.path, e.language, s) for e in extractions for s in e.symbols
+    ]
+    texts = [d.decode("utf-8", "replace") for _, d in files]
+    _, sanitize_s = _timed(lambda: [find_secrets(t) for t in texts])
+    _, annotate_s = _timed(
+        lambda: [annotate(s, lang, path, s.imports, has_tests=False) for path, lang, s in symbols]
+    )
+
+    def augment_all() -> None:
+        for i, (_, lang, s) in enumerate(symbols):
+            augment(s.body, lang, s.kind, s.start_column, i)
+            inject_error(s.body, lang, s.kind, s.start_column, i)
+
+    _, augment_s = _timed(augment_all)
+    _, validate_s = _timed(
+        lambda: [
+            (check_code(s.body, lang, s.kind, s.start_column, verbatim=True), fingerprint(s.body))
+            for _, lang, s in symbols
+        ]
+    )
+    _, parse_check_s = _timed(
+        lambda: [check_code(s.body, lang, s.kind, s.start_column) for _, lang, s in symbols]
+    )
+    _, derive_s = _timed(
+        lambda: [
+            (concept(s.name, s.docstring, s.body), fim_spans(s.body, s.signature, s.qualified_name))
+            for _, _, s in symbols
+        ]
+    )
+    n = len(symbols)
+    return {
+        "files": len(files),
+        "megabytes": round(megabytes, 2),
+        "snippets": n,
+        "extract_snippets_per_s": _rate(n, extract_s),
+        "extract_mb_per_s": round(megabytes / extract_s, 2),
+        "sanitize_scan_mb_per_s": round(megabytes / sanitize_s, 2),
+        "annotate_snippets_per_s": _rate(n, annotate_s),
+        "augment_and_inject_snippets_per_s": _rate(n, augment_s),
+        "validate_fingerprint_snippets_per_s": _rate(n, validate_s),
+        "validate_reparse_snippets_per_s": _rate(n, parse_check_s),
+        "naming_and_fim_snippets_per_s": _rate(n, derive_s),
+    }
+
+
+def ast_alternative(files: Files) -> dict[str, float]:
+    """Python's ``ast`` finding the same definitions in the Python files, against tree-sitter."""
+    python = [(p, d) for p, d in files if p.endswith(".py")]
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+    def with_ast() -> int:
+        found = 0
+        for _, data in python:
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError):
+                continue
+            found += sum(isinstance(node, kinds) for node in ast.walk(tree))
+        return found
+
+    ast_count, ast_s = _timed(with_ast)
+    ts, ts_s = _timed(lambda: sum(len(extract_symbols(d, p, "python").symbols) for p, d in python))
+    return {
+        "ast_definitions_per_s": _rate(ast_count, ast_s),
+        "tree_sitter_definitions_per_s": _rate(ts, ts_s),
+        "tree_sitter_vs_ast": round((ts / ts_s) / (ast_count / ast_s), 2) if ast_count else 0.0,
+    }
+
+
+def chain(files: Files) -> tuple[int, int]:
+    """The whole chain over ``files`` as one commit: (completion snippets, rows of all tables)."""
+    parsed = parsed_files(files)
+    related = related_tests([(p.path, s) for p in parsed for s in p.extraction.symbols])
+    snippets = rows = 0
+    for file in parsed:
+        outcome = file_rows(file, ORIGIN, PARAMS, related)
+        snippets += sum(isinstance(r, Bundle) for r in outcome.records)
+        rows += outcome.rows
+    return snippets, rows
+
+
+def chain_rates(files: Files, processes: int = 2) -> dict[str, Any]:
+    (snippets, rows), one_s = _timed(lambda: chain(files))
+    parts = [files[i::processes] for i in range(processes)]
+    with ProcessPoolExecutor(processes) as pool:
+        list(pool.map(chain, [files[:5]] * processes))  # start and import first
+        results, pool_s = _timed(lambda: list(pool.map(chain, parts)))
+    pool_snippets = sum(s for s, _ in results)
+    return {
+        "chain_snippets": snippets,
+        "chain_rows": rows,
+        "chain_snippets_per_s_1_process": _rate(snippets, one_s),
+        "chain_rows_per_s_1_process": _rate(rows, one_s),
+        f"chain_snippets_per_s_{processes}_processes": _rate(pool_snippets, pool_s),
+        "target_snippets_per_s": 5000,
+        "cores": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller corpus, for CI")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args()
+    files = corpus(args.quick)
+    languages: dict[str, int] = {}
+    for path, _ in files:
+        spec = language_for_path(path)
+        if spec is not None:
+            languages[spec.name] = languages.get(spec.name, 0) + 1
+    figures: dict[str, Any] = {"languages": languages}
+    figures.update(stage_rates(files))
+    figures.update(ast_alternative(files))
+    figures.update(chain_rates(files))
+    figures["sanitizer"] = sanitizer.run(args.quick)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.format == "text":
+        for key, value in figures.items():
+            print(f"{key:>40}: {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

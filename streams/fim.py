@@ -1,0 +1,31 @@
+"""Fill-in-the-middle spans for completion examples. Pure and deterministic per example.
+
+Each span is ``[start, end)`` character offsets into a body: the middle a fill-in-the-middle
+example leaves out, with the text before it as prefix and after it as suffix. Two shapes, as
+FIM-trained code models use: whole lines of the body after its signature (a block to write) and
+the rest of one line (finishing a statement). The signature itself is never a middle.
+"""
+
+import random
+
+
+def fim_spans(body: str, signature: str, seed: str, max_middle_lines: int = 8) -> list[list[int]]:
+    """Up to two spans into ``body``; none for a body with nothing after its signature."""
+    rng = random.Random(seed)
+    header = len(signature) if body.startswith(signature) else body.find("\n") + 1
+    starts = [i + 1 for i, c in enumerate(body) if c == "\n" and i + 1 > header]
+    lines = [s for s in starts if body[s:].strip()]
+    spans: list[list[int]] = []
+    if lines:
+        first = rng.randrange(len(lines))
+        count = rng.randint(1, min(max_middle_lines, len(lines) - first))
+        start = lines[first]
+        stop = lines[first + count] - 1 if first + count < len(lines) else len(body)
+        spans.append([start, stop])
+        line = lines[rng.randrange(len(lines))]
+        end = body.find("\n", line)
+        end = len(body) if end < 0 else end
+        text_start = line + len(body[line:end]) - len(body[line:end].lstrip())
+        if end - text_start > 1:
+            spans.append([rng.randrange(text_start + 1, end), end])
+    return spans
