@@ -25,3 +25,22 @@ def test_ingest_benchmark_quick() -> None:
     assert figures["rows_in_delta"] > 0 and figures["examples_per_s"] > 0
     assert figures["push_to_queryable_p95_s"] is not None
     assert figures["bare_extraction_symbols_per_s"] > 0
+
+
+def test_datasets_benchmark_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/datasets.py", "--quick", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["snippets"] > 0 and figures["chain_snippets"] > 0
+    assert figures["chain_snippets_per_s_1_process"] > 0
+    assert figures["chain_snippets_per_s_2_processes"] > 0
+    assert figures["tree_sitter_vs_ast"] > 0
+    tools = figures["sanitizer"]["tools"]
+    assert {"codemill", "detect-secrets", "credsweeper"} <= set(tools)
+    assert tools["codemill"]["mb_s"] > 0
