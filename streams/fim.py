@@ -9,12 +9,20 @@ the rest of one line (finishing a statement). The signature itself is never a mi
 import random
 
 
-def fim_spans(body: str, signature: str, seed: str, max_middle_lines: int = 8) -> list[list[int]]:
+def fim_spans(
+    body: str, signature: str, seed: str | int, max_middle_lines: int = 8
+) -> list[list[int]]:
     """Up to two spans into ``body``; none for a body with nothing after its signature."""
     rng = random.Random(seed)
     header = len(signature) if body.startswith(signature) else body.find("\n") + 1
-    starts = [i + 1 for i, c in enumerate(body) if c == "\n" and i + 1 > header]
-    lines = [s for s in starts if body[s:].strip()]
+    lines = []
+    newline = body.find("\n", max(0, header - 1))
+    while newline >= 0:
+        start = newline + 1
+        newline = body.find("\n", start)
+        text = body[start : newline if newline >= 0 else len(body)]
+        if start > header and text and not text.isspace():
+            lines.append(start)
     spans: list[list[int]] = []
     if lines:
         first = rng.randrange(len(lines))

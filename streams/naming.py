@@ -43,9 +43,33 @@ def is_informative(name: str) -> bool:
     return len(bare) >= 3 and name not in _UNINFORMATIVE and not name.startswith("__")
 
 
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c in "_$"
+
+
+def word_positions(text: str, name: str) -> list[int]:
+    """Where ``name`` occurs in ``text`` as a whole identifier (``$`` counts as a word char).
+
+    A ``str.find`` walk: a regex per name would be compiled for every definition.
+    """
+    found = []
+    start = text.find(name)
+    while start >= 0:
+        end = start + len(name)
+        before_ok = start == 0 or not _is_word_char(text[start - 1])
+        if before_ok and (end == len(text) or not _is_word_char(text[end])):
+            found.append(start)
+        start = text.find(name, start + 1)
+    return found
+
+
 def mask_name(text: str, name: str) -> str:
     """``text`` with every whole-word occurrence of ``name`` replaced by :data:`MASK`."""
-    return re.sub(rf"(?<![\w$]){re.escape(name)}(?![\w$])", MASK, text)
+    parts, last = [], 0
+    for start in word_positions(text, name):
+        parts += [text[last:start], MASK]
+        last = start + len(name)
+    return "".join(parts) + text[last:] if parts else text
 
 
 def concept(name: str, docstring: str, body: str) -> str | None:

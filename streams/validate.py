@@ -11,7 +11,6 @@ with 0.77, at 0.5 with 0.03.
 """
 
 import hashlib
-import re
 import zlib
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from datasketch import MinHash
 
 from common.rows import CompletionExample, ErrorFixExample, NamingExample
 from streams.languages import language_for_path
+from streams.naming import word_positions
 from streams.snippets import parse_errors
 
 BANDS = 8
@@ -89,7 +89,7 @@ def check_labels(row: CompletionExample | NamingExample | ErrorFixExample) -> st
             if not 0 <= start < end <= len(row.body):
                 return f"fill-in-the-middle span [{start}, {end}) outside the body"
     elif isinstance(row, NamingExample):
-        if not row.name or re.search(rf"\b{re.escape(row.name)}\b", row.concept):
+        if not row.name or word_positions(row.concept, row.name):
             return f"the name {row.name!r} is not masked in its concept"
     elif row.buggy == row.fixed:
         return "the buggy and the fixed code are the same"

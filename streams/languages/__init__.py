@@ -37,7 +37,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from pathlib import PurePosixPath
 from types import MappingProxyType
 
 from tree_sitter import Language, Parser, Query
@@ -149,7 +148,9 @@ _BY_EXTENSION = {ext: spec for spec in LANGUAGES.values() for ext in spec.extens
 
 def language_for_path(path: str) -> LanguageSpec | None:
     """The language of a file, by its extension (case-insensitive); None if none is registered."""
-    return _BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")  # as PurePosixPath.suffix, without its cost: a leading dot is no suffix
+    return _BY_EXTENSION.get(name[dot:].lower()) if dot > 0 else None
 
 
 def get_language(name: str) -> LanguageSpec:
