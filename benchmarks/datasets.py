@@ -28,16 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import sanitizer  # noqa: E402
-from common.rows import Bundle  # noqa: E402
 from streams.annotate import annotate  # noqa: E402
 from streams.augment import augment, inject_error  # noqa: E402
-from streams.examples import Origin, ParsedFile, StageParams, file_rows, parse_file  # noqa: E402
+from streams.examples import (  # noqa: E402
+    Origin,
+    SourceFile,
+    StageParams,
+    commit_outcomes,
+)
 from streams.extract import Symbol, extract_symbols  # noqa: E402
 from streams.fim import fim_spans  # noqa: E402
 from streams.languages import language_for_path  # noqa: E402
 from streams.naming import concept  # noqa: E402
 from streams.sanitize import find_secrets  # noqa: E402
-from streams.tests_link import related_tests  # noqa: E402
 from streams.validate import check_code, fingerprint  # noqa: E402
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -93,15 +96,6 @@ def _timed(work: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     result = work()
     return result, time.perf_counter() - started
-
-
-def parsed_files(files: Files) -> list[ParsedFile]:
-    out = []
-    for path, data in files:
-        result = parse_file(path, data, ORIGIN, PARAMS)
-        if isinstance(result, ParsedFile):
-            out.append(result)
-    return out
 
 
 def stage_rates(files: Files) -> dict[str, Any]:
@@ -186,14 +180,9 @@ def ast_alternative(files: Files) -> dict[str, float]:
 
 def chain(files: Files) -> tuple[int, int]:
     """The whole chain over ``files`` as one commit: (completion snippets, rows of all tables)."""
-    parsed = parsed_files(files)
-    related = related_tests([(p.path, s) for p in parsed for s in p.extraction.symbols])
-    snippets = rows = 0
-    for file in parsed:
-        outcome = file_rows(file, ORIGIN, PARAMS, related)
-        snippets += sum(isinstance(r, Bundle) for r in outcome.records)
-        rows += outcome.rows
-    return snippets, rows
+    outcomes = commit_outcomes([SourceFile(p, d) for p, d in files], ORIGIN, PARAMS)
+    snippets = sum(len(o.completions) for o in outcomes)
+    return snippets, sum(o.rows for o in outcomes)
 
 
 def chain_rates(files: Files, processes: int = 2) -> dict[str, Any]:

@@ -137,11 +137,6 @@ class ArchitectureExample(Deduplicated, Provenance):
     imports: list[str] = Field(default_factory=list)
 
 
-ExampleRow = (
-    CompletionExample | NamingExample | ErrorFixExample | RefactoringExample | ArchitectureExample
-)
-
-
 class Reject(Row):
     """An input that could not become an example, with the stage that refused it and why."""
 

@@ -26,9 +26,9 @@ Go, Java and Rust) and tests (1 or 0 when the caller says whether tests call the
 """
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from common.rows import Annotations
 from streams.extract import Symbol
 from streams.patterns import design_patterns
 from streams.technologies import technologies as imported_technologies
@@ -150,21 +150,6 @@ _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}|<[^<>]*>")
 _JSDOC_TYPES = re.compile(r"@(?:param|returns?|type)\s*\{")
 _CLASS_SAMPLE = 4000
 _PYTHON_FIELD = re.compile(r"\n\s+\w+\s*:\s*\S")
-
-
-@dataclass(frozen=True, slots=True)
-class Annotations:
-    """What :func:`annotate` says about a symbol; the row models copy these fields one to one."""
-
-    category: str
-    intent: str
-    technologies: list[str]
-    patterns: list[str]
-    cyclomatic: int
-    nesting_depth: int
-    lines: int
-    quality: float
-    quality_components: dict[str, float]
 
 
 def annotate(

@@ -1,17 +1,17 @@
 """One commit of a mirrored repository becomes encoded records: what the push processor ships.
 
-:func:`ingest_commit` parses every added or modified file (:func:`streams.examples.parse_file`),
-links the commit's test functions to the symbols they call, reads the README sections and each
-modified file's parent version, runs :func:`streams.examples.file_rows` on every file and adds the
-commit's ledger line, with the compliance summary (what the sanitizer redacted, by kind). The
-result crosses a process boundary (the processor fans commits out to a process pool), so it is
-returned encoded: JSON bytes keyed for Kafka, plus the few counts the metrics need.
+:func:`ingest_commit` reads every added or modified file with its parent's version and the
+commit's README, runs the dataset chain over them (:func:`streams.examples.commit_outcomes`,
+pure) and adds the commit's ledger line, with the compliance summary (what the sanitizer
+redacted, by kind). The result crosses a process boundary (the processor fans commits out to a
+process pool), so it is returned encoded: JSON bytes keyed for Kafka, plus the few counts the
+metrics need.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, lru_cache, partial
+from functools import cache, lru_cache
 
 import pygit2
 
@@ -21,17 +21,14 @@ from common.rows import CommitRecord, Reject
 from streams.architecture import readme_sections
 from streams.examples import (
     ExampleRecord,
-    FileOutcome,
     Origin,
-    ParsedFile,
+    SourceFile,
     StageParams,
+    commit_outcomes,
     commit_reject,
-    file_rows,
-    guarded,
-    parse_file,
 )
+from streams.languages import language_for_path
 from streams.mirror import ChangedFile, changed_files, commit_info, read_blob
-from streams.tests_link import related_tests
 
 README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
 
@@ -90,38 +87,15 @@ def ingest_commit(
     origin = Origin(
         push.repo, sha, author_hash(info.author_email), info.committed_at, now, info.message
     )
-    outcomes: list[FileOutcome] = []
-    parsed: list[tuple[ChangedFile, ParsedFile]] = []
+    files: list[SourceFile] = []
     skipped: Counter[str] = Counter()
     for changed in changed_files(repo, sha):
         if changed.size > params.max_file_bytes:
             skipped["oversized"] += 1
             continue
-        data = read_blob(repo, changed.blob_sha)
-        result = guarded(
-            changed.path,
-            data,
-            origin,
-            "extract",
-            partial(parse_file, changed.path, data, origin, params),
-        )
-        if isinstance(result, ParsedFile):
-            parsed.append((changed, result))
-        else:
-            outcomes.append(result)
-    related = related_tests([(p.path, s) for _, p in parsed for s in p.extraction.symbols])
-    readme = _readme(repo, sha) if parsed else []
-    for changed, file in parsed:
-        before = _parent_version(repo, changed, origin, params)
-        outcomes.append(
-            guarded(
-                file.path,
-                file.text.encode(),
-                origin,
-                "generate",
-                partial(file_rows, file, origin, params, related, readme, before),
-            )
-        )
+        files.append(_source_file(repo, changed))
+    readme = _readme(repo, sha) if files else []
+    outcomes = commit_outcomes(files, origin, params, readme)
     records: list[ExampleRecord | Reject] = []
     redacted: Counter[str] = Counter()
     for outcome in outcomes:
@@ -144,18 +118,13 @@ def ingest_commit(
     return encode(records, ledger)
 
 
-def _parent_version(
-    repo: pygit2.Repository, changed: ChangedFile, origin: Origin, params: StageParams
-) -> ParsedFile | None:
-    """The parent commit's version of a modified or renamed file, when it parses."""
-    if changed.old_blob_sha is None:
-        return None
-    path = changed.old_path or changed.path
-    try:
-        result = parse_file(path, read_blob(repo, changed.old_blob_sha), origin, params)
-    except Exception:  # the parent's version is context, never a reason to lose the file
-        return None
-    return result if isinstance(result, ParsedFile) else None
+def _source_file(repo: pygit2.Repository, changed: ChangedFile) -> SourceFile:
+    """A changed file's bytes, with its parent's version when it is a source file that has one."""
+    data = read_blob(repo, changed.blob_sha)
+    if changed.old_blob_sha is None or language_for_path(changed.path) is None:
+        return SourceFile(changed.path, data)
+    parent = read_blob(repo, changed.old_blob_sha)
+    return SourceFile(changed.path, data, parent, changed.old_path)
 
 
 def _readme(repo: pygit2.Repository, sha: str) -> list[str]:

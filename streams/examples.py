@@ -20,11 +20,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 from common.ids import example_id
 from common.rows import (
-    Annotations,
     ArchitectureExample,
     Bundle,
     CompletionExample,
@@ -41,8 +41,9 @@ from streams.extract import Extraction, Symbol, extract_symbols
 from streams.filters import classify_file
 from streams.fim import fim_spans
 from streams.languages import language_for_path
-from streams.refactor import SymbolChange, extraction_changes
+from streams.refactor import extraction_changes
 from streams.sanitize import Finding, anonymize_identifiers, find_secrets, is_secret_file, redact
+from streams.tests_link import related_tests
 from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprint
 
 REJECT_INPUT_CHARS = 2000
@@ -104,9 +105,11 @@ class FileOutcome:
 
 
 def parse_file(
-    path: str, data: bytes, origin: Origin, params: StageParams
+    path: str, data: bytes, origin: Origin, params: StageParams, scan: bool = True
 ) -> ParsedFile | FileOutcome:
-    """Filter, extract and scan one file version; a :class:`FileOutcome` when it yields nothing."""
+    """Filter, extract and (with ``scan``) find the secrets of one file version; a
+    :class:`FileOutcome` when it yields nothing. A parent version is not scanned: only its
+    refactoring texts are stored, and those are redacted whole."""
     if is_secret_file(path):
         return FileOutcome(skipped="secret_file")
     reason = classify_file(path, data, params.max_file_bytes)
@@ -118,7 +121,21 @@ def parse_file(
     if extraction.error is not None:
         return FileOutcome(rejects=[reject(origin, path, "extract", extraction.error, data)])
     text = data.decode("utf-8")
-    return ParsedFile(path, language.name, text, extraction, find_secrets(text))
+    return ParsedFile(path, language.name, text, extraction, find_secrets(text) if scan else [])
+
+
+def provenance(origin: Origin, path: str, symbol: str, language: str) -> dict[str, Any]:
+    """The provenance fields of a row taken from ``path`` at ``origin``."""
+    return {
+        "repo": origin.repo,
+        "commit": origin.commit,
+        "path": path,
+        "symbol": symbol,
+        "language": language,
+        "author_hash": origin.author_hash,
+        "committed_at": origin.committed_at,
+        "ingested_at": origin.ingested_at,
+    }
 
 
 class _Cleaner:
@@ -161,24 +178,33 @@ def file_rows(
         else:
             out.records.append(made)
     if before is not None:
-        for change in extraction_changes(
+        changes = extraction_changes(
             before.extraction, parsed.extraction, before.text, parsed.text, origin.message
-        ):
-            row = _refactoring(change, parsed, origin, params, clean)
+        )
+        message = clean(origin.message) if changes else ""
+        for change in changes:
+            row = refactoring_row(
+                origin,
+                parsed.path,
+                parsed.language,
+                before=clean(change.before),
+                after=clean(change.after),
+                symbol=change.after_symbol,
+                before_symbol=change.before_symbol,
+                kind=change.kind,
+                change=change.change,
+                changes=list(change.changes),
+                message=message,
+                diff=clean(change.diff),
+                source="history",
+                bounds=params.bounds,
+            )
             (out.rejects if isinstance(row, Reject) else out.records).append(row)  # type: ignore[arg-type]
     design = _architecture(parsed, origin, clean, readme)
     if design is not None:
         out.records.append(design)
     out.redacted = clean.redacted
     return out
-
-
-_ANNOTATION_FIELDS = tuple(Annotations.model_fields)
-
-
-def _fields(annotations: object) -> dict[str, Any]:
-    """The annotation fields (shallow: ``dataclasses.asdict`` deep-copies, at 90 µs a row)."""
-    return {name: getattr(annotations, name) for name in _ANNOTATION_FIELDS}
 
 
 def _symbol_bundle(
@@ -189,7 +215,8 @@ def _symbol_bundle(
     clean: _Cleaner,
     related: Mapping[tuple[str, str], Sequence[str]],
 ) -> Bundle | Reject:
-    dirty = bool(clean.symbol_findings(symbol))
+    findings = clean.symbol_findings(symbol)
+    dirty = bool(findings)
     body = clean(symbol.body, dirty)
     path, language = parsed.path, parsed.language
     problem = check_code(
@@ -210,21 +237,13 @@ def _symbol_bundle(
         update={"body": body, "signature": signature, "docstring": docstring}
     )
     # Only the commit's own tests are known: none found is "unknown", not "untested".
-    found = annotate(redacted, language, path, symbol.imports, has_tests=True if tests else None)
-    annotations = _fields(found)
+    annotations = annotate(redacted, language, path, symbol.imports, True if tests else None)
     digest, bands = fingerprint(body, "class" if symbol.kind == "class" else "")
     source = CompletionExample(
         id=example_id(origin.repo, path, symbol.qualified_name, body),
-        repo=origin.repo,
-        commit=origin.commit,
-        path=path,
-        symbol=symbol.qualified_name,
-        language=language,
-        author_hash=origin.author_hash,
-        committed_at=origin.committed_at,
-        ingested_at=origin.ingested_at,
-        findings=[f"{f.kind}@L{f.line}" for f in clean.symbol_findings(symbol)],
-        **annotations,
+        **provenance(origin, path, symbol.qualified_name, language),
+        findings=[f"{f.kind}@L{f.line}" for f in findings],
+        **dict(annotations),
         content_hash=digest,
         lsh_bands=bands,
         kind=symbol.kind,
@@ -240,6 +259,8 @@ def _symbol_bundle(
         fim_spans=fim_spans(body, signature, int(digest[:16], 16)),
         related_tests=tests,
     )
+    if (label := check_labels(source)) is not None:
+        return _reject_symbol(origin, path, symbol.qualified_name, label)
     derived: list[CompletionExample | NamingExample | ErrorFixExample] = []
     named = _naming(symbol, source)
     if named is not None:
@@ -254,16 +275,21 @@ def _symbol_bundle(
         if fix is not None:
             derived.append(fix)
     derived = [row for row in derived if check_labels(row) is None]
-    if (label := check_labels(source)) is not None:
-        return _reject_symbol(origin, path, symbol.qualified_name, label)
     return Bundle(id=source.id, source=source, derived=derived)
+
+
+_SHARED_WITH_SOURCE = (set(NamingExample.model_fields) & set(ErrorFixExample.model_fields)) - {
+    "id",
+    "dataset",
+    "content_hash",
+    "lsh_bands",
+    "source_id",
+}
 
 
 def _derived_fields(source: CompletionExample) -> dict[str, Any]:
     """Provenance and annotations a derived row shares with its source."""
-    keep = set(NamingExample.model_fields) & set(ErrorFixExample.model_fields)
-    skip = {"id", "dataset", "content_hash", "lsh_bands", "source_id"}
-    return {k: getattr(source, k) for k in keep - skip}
+    return {k: getattr(source, k) for k in _SHARED_WITH_SOURCE}
 
 
 def _naming(symbol: Symbol, source: CompletionExample) -> NamingExample | None:
@@ -315,7 +341,12 @@ def _error_fix(source: CompletionExample, params: StageParams, seed: int) -> Err
     if injected is None or injected.buggy == injected.fixed:
         return None
     if check_code(
-        injected.buggy, source.language, source.kind, source.start_column, params.bounds, True
+        injected.buggy,
+        source.language,
+        source.kind,
+        source.start_column,
+        params.bounds,
+        verbatim=True,
     ):
         return None  # out of bounds (the injector returns only code that parses)
     return ErrorFixExample(
@@ -330,33 +361,43 @@ def _error_fix(source: CompletionExample, params: StageParams, seed: int) -> Err
     )
 
 
-def _refactoring(
-    change: SymbolChange, parsed: ParsedFile, origin: Origin, params: StageParams, clean: _Cleaner
+def refactoring_row(
+    origin: Origin,
+    path: str,
+    language: str,
+    *,
+    before: str,
+    after: str,
+    symbol: str,
+    before_symbol: str,
+    kind: str,
+    change: str,
+    changes: list[str],
+    message: str,
+    diff: str,
+    source: Literal["history", "review"],
+    bounds: Bounds,
+    url: str = "",
 ) -> RefactoringExample | Reject:
-    before, after = clean(change.before), clean(change.after)
-    problem = check_code(after, parsed.language, change.kind, 0, params.bounds, verbatim=True)
+    """A ``refactoring`` row from texts already sanitized, or the reject saying why not."""
+    problem = check_code(after, language, kind, 0, bounds, verbatim=True)
     if problem is not None:
-        return _reject_symbol(origin, parsed.path, change.after_symbol, problem)
+        return _reject_symbol(origin, path, symbol, problem)
+    pair = before + "\0" + after
     return RefactoringExample(
-        id=example_id(origin.repo, parsed.path, change.after_symbol, before + "\0" + after),
-        repo=origin.repo,
-        commit=origin.commit,
-        path=parsed.path,
-        symbol=change.after_symbol,
-        language=parsed.language,
-        author_hash=origin.author_hash,
-        committed_at=origin.committed_at,
-        ingested_at=origin.ingested_at,
-        content_hash=content_hash(before + "\0" + after),
-        source="history",
-        kind=change.kind,
-        before_symbol=change.before_symbol,
+        id=example_id(origin.repo, path, symbol, f"{source}\0{pair}"),
+        **provenance(origin, path, symbol, language),
+        content_hash=content_hash(pair),
+        source=source,
+        kind=kind,
+        before_symbol=before_symbol,
         before=before,
         after=after,
-        change=change.change,
-        changes=list(change.changes),
-        message=clean(origin.message),
-        diff=clean(change.diff),
+        change=change,
+        changes=changes,
+        message=message,
+        diff=diff,
+        url=url,
     )
 
 
@@ -370,14 +411,7 @@ def _architecture(
     requirements, skeleton = clean(design.requirements), clean(design.design)
     return ArchitectureExample(
         id=example_id(origin.repo, parsed.path, "<module>", requirements + "\0" + skeleton),
-        repo=origin.repo,
-        commit=origin.commit,
-        path=parsed.path,
-        symbol="<module>",
-        language=parsed.language,
-        author_hash=origin.author_hash,
-        committed_at=origin.committed_at,
-        ingested_at=origin.ingested_at,
+        **provenance(origin, parsed.path, "<module>", parsed.language),
         content_hash=content_hash(requirements + "\0" + skeleton),
         requirements=requirements,
         design=skeleton,
@@ -388,15 +422,7 @@ def _architecture(
 
 
 def _reject_symbol(origin: Origin, path: str, symbol: str, reason: str) -> Reject:
-    return Reject(
-        id=example_id(origin.repo, path, f"validate:{symbol}:{reason}", origin.commit),
-        repo=origin.repo,
-        commit=origin.commit,
-        path=path,
-        stage="validate",
-        reason=f"{symbol}: {reason}"[:500],
-        recorded_at=origin.ingested_at,
-    )
+    return reject(origin, path, "validate", f"{symbol}: {reason}"[:500], b"")
 
 
 def reject(origin: Origin, path: str, stage: str, reason: str, data: bytes) -> Reject:
@@ -420,27 +446,60 @@ def commit_reject(origin: Origin, stage: str, reason: str) -> Reject:
     return reject(origin, "", stage, reason, b"")
 
 
-def file_examples(
-    path: str,
-    data: bytes,
-    origin: Origin,
-    params: StageParams,
-    related: Mapping[tuple[str, str], Sequence[str]] | None = None,
-    readme: Sequence[str] = (),
-    before: ParsedFile | None = None,
-) -> FileOutcome:
-    """:func:`parse_file` then :func:`file_rows`, each :func:`guarded`: the whole chain on one
-    file that has no commit around it (its own related tests, README and parent given)."""
-    parsed = guarded(path, data, origin, "extract", lambda: parse_file(path, data, origin, params))
-    if isinstance(parsed, FileOutcome):
-        return parsed
-    return guarded(
-        path,
-        data,
-        origin,
-        "generate",
-        lambda: file_rows(parsed, origin, params, related, readme, before),
-    )
+@dataclass(frozen=True)
+class SourceFile:
+    """One added or modified file of a commit; ``parent`` is its parent commit's version."""
+
+    path: str
+    data: bytes
+    parent: bytes | None = None
+    parent_path: str | None = None
+
+
+def commit_outcomes(
+    files: Sequence[SourceFile], origin: Origin, params: StageParams, readme: Sequence[str] = ()
+) -> list[FileOutcome]:
+    """The whole chain over one commit's files: parse each, link the tests among them to the
+    symbols they call, then every row of every file (with refactoring pairs against parents).
+    Each stage is :func:`guarded`, so a failure rejects one file, never the commit."""
+    outcomes: list[FileOutcome] = []
+    parsed: list[tuple[SourceFile, ParsedFile]] = []
+    for file in files:
+        result = guarded(
+            file.path,
+            file.data,
+            origin,
+            "extract",
+            partial(parse_file, file.path, file.data, origin, params),
+        )
+        if isinstance(result, ParsedFile):
+            parsed.append((file, result))
+        else:
+            outcomes.append(result)
+    related = related_tests([(p.path, s) for _, p in parsed for s in p.extraction.symbols])
+    for file, version in parsed:
+        before = _parent_version(file, origin, params)
+        rows = partial(file_rows, version, origin, params, related, readme, before)
+        outcomes.append(guarded(file.path, file.data, origin, "generate", rows))
+    return outcomes
+
+
+def _parent_version(file: SourceFile, origin: Origin, params: StageParams) -> ParsedFile | None:
+    """The parent's version of a modified or renamed file, when it parses (context only: a
+    failure there never costs the file)."""
+    if file.parent is None:
+        return None
+    path = file.parent_path or file.path
+    try:
+        result = parse_file(path, file.parent, origin, params, scan=False)
+    except Exception:
+        return None
+    return result if isinstance(result, ParsedFile) else None
+
+
+def file_examples(path: str, data: bytes, origin: Origin, params: StageParams) -> FileOutcome:
+    """The whole chain on one file alone (a commit of one file, without its parent)."""
+    return commit_outcomes([SourceFile(path, data)], origin, params)[0]
 
 
 def guarded(

@@ -132,9 +132,8 @@ class PushProcessor:
     async def handle_review(self, comment: ReviewComment) -> None:
         """A review comment's suggestions become ``refactoring`` rows (see
         :mod:`streams.review_examples`), from the whole file when the mirror can get it."""
-        metrics.PUSHES.labels(f"review:{comment.source}").inc()
         text = await asyncio.to_thread(self._file_at, comment)
-        rows = review_rows(comment, text, datetime.now(UTC))
+        rows = review_rows(comment, text, datetime.now(UTC), self.params.bounds)
         await self.producer.send_all(
             Topic.EXAMPLES, [(row.id, row.model_dump_json().encode()) for row in rows]
         )

@@ -9,121 +9,82 @@ cannot fetch) the hunk's lines themselves are the pair. Every text passes the sa
 from datetime import datetime
 
 from common.events import ReviewComment
-from common.ids import example_id
 from common.rows import RefactoringExample, Reject
+from streams.examples import Origin, refactoring_row, reject
 from streams.languages import language_for_path
 from streams.refactor import symbol_changes
-from streams.reviews import ReviewPair, apply_suggestion, suggestion_pairs
+from streams.reviews import apply_suggestion, suggestion_pairs
 from streams.sanitize import redact
-from streams.validate import content_hash
+from streams.validate import Bounds
+
+
+def _clean(text: str) -> str:
+    return redact(text)[0]
 
 
 def review_rows(
-    comment: ReviewComment, file_text: str | None, now: datetime
+    comment: ReviewComment, file_text: str | None, now: datetime, bounds: Bounds | None = None
 ) -> list[RefactoringExample | Reject]:
     """The rows of one review comment; ``file_text`` is the file at ``comment.commit``."""
     language = language_for_path(comment.path)
     if language is None:
         return []
+    bounds = bounds or Bounds()
+    origin = Origin(comment.repo, comment.commit, comment.author_hash, comment.created_at, now)
+    path, url = comment.path, comment.url
     rows: list[RefactoringExample | Reject] = []
     for pair in suggestion_pairs(comment):
-        message = redact(pair.explanation)[0]
+        message = _clean(pair.explanation)
         if file_text is not None:
             try:
                 after = apply_suggestion(file_text, pair.start_line, pair.end_line, pair.after)
             except ValueError as exc:
-                rows.append(_reject(comment, pair, str(exc), now))
+                rows.append(reject(origin, path, "review", str(exc)[:500], pair.after.encode()))
                 continue
             changes = symbol_changes(
-                file_text.encode(), after.encode(), comment.path, language.name, pair.explanation
+                file_text.encode(), after.encode(), path, language.name, pair.explanation
             )
-            for change in changes:
-                rows.append(
-                    _row(
-                        comment,
-                        language.name,
-                        message,
-                        now,
-                        change.after_symbol,
-                        change.before_symbol,
-                        change.kind,
-                        redact(change.before)[0],
-                        redact(change.after)[0],
-                        change.change,
-                        list(change.changes),
-                        redact(change.diff)[0],
-                    )
+            rows += [
+                refactoring_row(
+                    origin,
+                    path,
+                    language.name,
+                    before=_clean(c.before),
+                    after=_clean(c.after),
+                    symbol=c.after_symbol,
+                    before_symbol=c.before_symbol,
+                    kind=c.kind,
+                    change=c.change,
+                    changes=list(c.changes),
+                    message=message,
+                    diff=_clean(c.diff),
+                    source="review",
+                    bounds=bounds,
+                    url=url,
                 )
+                for c in changes
+            ]
             if changes:
                 continue
         if pair.before is not None:
-            where = f"{comment.path}:{pair.start_line}-{pair.end_line}"
-            before, after = redact(pair.before)[0], redact(pair.after)[0]
+            where = f"{path}:{pair.start_line}-{pair.end_line}"
             rows.append(
-                _row(
-                    comment,
+                refactoring_row(
+                    origin,
+                    path,
                     language.name,
-                    message,
-                    now,
-                    where,
-                    where,
-                    "lines",
-                    before,
-                    after,
-                    "suggestion",
-                    ["suggestion"],
-                    "",
+                    before=_clean(pair.before),
+                    after=_clean(pair.after),
+                    symbol=where,
+                    before_symbol=where,
+                    kind="lines",
+                    change="suggestion",
+                    changes=["suggestion"],
+                    message=message,
+                    diff="",
+                    source="review",
+                    bounds=bounds,
+                    url=url,
                 )
             )
     return rows
-
-
-def _row(
-    comment: ReviewComment,
-    language: str,
-    message: str,
-    now: datetime,
-    symbol: str,
-    before_symbol: str,
-    kind: str,
-    before: str,
-    after: str,
-    change: str,
-    changes: list[str],
-    diff: str,
-) -> RefactoringExample:
-    return RefactoringExample(
-        id=example_id(comment.repo, comment.path, symbol, f"review\0{before}\0{after}"),
-        repo=comment.repo,
-        commit=comment.commit,
-        path=comment.path,
-        symbol=symbol,
-        language=language,
-        author_hash=comment.author_hash,
-        committed_at=comment.created_at,
-        ingested_at=now,
-        content_hash=content_hash(before + "\0" + after),
-        source="review",
-        kind=kind,
-        before_symbol=before_symbol,
-        before=before,
-        after=after,
-        change=change,
-        changes=changes,
-        message=message,
-        diff=diff,
-        url=comment.url,
-    )
-
-
-def _reject(comment: ReviewComment, pair: ReviewPair, reason: str, now: datetime) -> Reject:
-    return Reject(
-        id=example_id(comment.repo, comment.path, f"review:{reason}", comment.event_id),
-        repo=comment.repo,
-        commit=comment.commit,
-        path=comment.path,
-        stage="review",
-        reason=reason[:500],
-        input=redact(pair.after[:2000])[0],
-        recorded_at=now,
-    )

@@ -83,7 +83,7 @@ def check_labels(row: CompletionExample | NamingExample | ErrorFixExample) -> st
             return f"start line {row.start_line} after end line {row.end_line}"
         if row.kind == "method" and not row.enclosing_class:
             return "a method without an enclosing class"
-        if not row.symbol.endswith(row.symbol.rpartition(".")[2]) or not row.symbol:
+        if not row.symbol:
             return "no symbol name"
         for start, end in row.fim_spans:
             if not 0 <= start < end <= len(row.body):

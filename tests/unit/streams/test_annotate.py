@@ -1,6 +1,5 @@
 """The annotate stage on real snippets in all six languages, field by field."""
 
-import dataclasses
 import textwrap
 
 import pytest
@@ -68,7 +67,7 @@ def test_every_field_of_a_python_function() -> None:
             "tests": 1.0,
         },
     )
-    assert [f.name for f in dataclasses.fields(Annotations)] == [
+    assert list(Annotations.model_fields) == [
         "category",
         "intent",
         "technologies",
