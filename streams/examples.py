@@ -44,7 +44,7 @@ from streams.languages import language_for_path
 from streams.refactor import extraction_changes
 from streams.sanitize import Finding, anonymize_identifiers, find_secrets, is_secret_file, redact
 from streams.tests_link import related_tests
-from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprint
+from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprints
 
 REJECT_INPUT_CHARS = 2000
 ExampleRecord = Bundle | RefactoringExample | ArchitectureExample
@@ -171,12 +171,16 @@ def file_rows(
     related = related or {}
     clean = _Cleaner(parsed, params)
     out = FileOutcome()
+    bodies: list[_Body] = []
     for symbol in parsed.extraction.symbols:
-        made = _symbol_bundle(symbol, parsed, origin, params, clean, related)
-        if isinstance(made, Reject):
-            out.rejects.append(made)
-        else:
-            out.records.append(made)
+        body = _redacted_body(symbol, parsed, origin, params, clean)
+        (out.rejects if isinstance(body, Reject) else bodies).append(body)  # type: ignore[arg-type]
+    keys = fingerprints(
+        [b.text for b in bodies], ["class" if b.symbol.kind == "class" else "" for b in bodies]
+    )
+    for body, (digest, bands) in zip(bodies, keys, strict=True):
+        made = _symbol_bundle(body, digest, bands, parsed, origin, params, clean, related)
+        (out.rejects if isinstance(made, Reject) else out.records).append(made)  # type: ignore[arg-type]
     if before is not None:
         changes = extraction_changes(
             before.extraction, parsed.extraction, before.text, parsed.text, origin.message
@@ -207,28 +211,47 @@ def file_rows(
     return out
 
 
-def _symbol_bundle(
-    symbol: Symbol,
-    parsed: ParsedFile,
-    origin: Origin,
-    params: StageParams,
-    clean: _Cleaner,
-    related: Mapping[tuple[str, str], Sequence[str]],
-) -> Bundle | Reject:
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A definition's redacted body, fit to store, with the findings that were in it."""
+
+    symbol: Symbol
+    text: str
+    findings: list[Finding]
+
+
+def _redacted_body(
+    symbol: Symbol, parsed: ParsedFile, origin: Origin, params: StageParams, clean: _Cleaner
+) -> _Body | Reject:
     findings = clean.symbol_findings(symbol)
     dirty = bool(findings)
     body = clean(symbol.body, dirty)
-    path, language = parsed.path, parsed.language
     problem = check_code(
         body,
-        language,
+        parsed.language,
         symbol.kind,
         symbol.start_column,
         params.bounds,
         verbatim=not dirty and not params.anonymize,
     )
     if problem is not None:
-        return _reject_symbol(origin, path, symbol.qualified_name, problem)
+        return _reject_symbol(origin, parsed.path, symbol.qualified_name, problem)
+    return _Body(symbol, body, findings)
+
+
+def _symbol_bundle(
+    redacted_body: _Body,
+    digest: str,
+    bands: list[int],
+    parsed: ParsedFile,
+    origin: Origin,
+    params: StageParams,
+    clean: _Cleaner,
+    related: Mapping[tuple[str, str], Sequence[str]],
+) -> Bundle | Reject:
+    symbol, body, findings = redacted_body.symbol, redacted_body.text, redacted_body.findings
+    dirty = bool(findings)
+    path, language = parsed.path, parsed.language
     tests = list(related.get((path, symbol.qualified_name), ()))
     signature = clean(symbol.signature, dirty)
     docstring = clean(symbol.docstring, dirty)
@@ -238,7 +261,6 @@ def _symbol_bundle(
     )
     # Only the commit's own tests are known: none found is "unknown", not "untested".
     annotations = annotate(redacted, language, path, symbol.imports, True if tests else None)
-    digest, bands = fingerprint(body, "class" if symbol.kind == "class" else "")
     source = CompletionExample(
         id=example_id(origin.repo, path, symbol.qualified_name, body),
         **provenance(origin, path, symbol.qualified_name, language),

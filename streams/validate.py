@@ -5,30 +5,20 @@ of a file that parsed cleanly) one that does not parse on its own. :func:`check_
 rows whose labels contradict each other. :func:`fingerprint` gives the two keys the sink
 de-duplicates on across a whole table: ``content_hash`` (the text up to layout: exact
 duplicates) and ``lsh_bands`` (MinHash over word 3-grams, cut into bands: a row sharing any band
-with a stored row is a near-duplicate). With ``BANDS`` bands of ``ROWS_PER_BAND`` hashes, two
+with a stored row is a near-duplicate, :mod:`streams.lsh`). With 8 bands of 8 hashes, two
 snippets whose token 3-gram sets have Jaccard similarity 0.9 collide with probability 0.99, at 0.8
 with 0.77, at 0.5 with 0.03.
 """
 
 import hashlib
-import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from datasketch import MinHash
 
 from common.rows import CompletionExample, ErrorFixExample, NamingExample
 from streams.languages import language_for_path
+from streams.lsh import lsh_keys
 from streams.naming import word_positions
 from streams.snippets import parse_errors
-
-BANDS = 8
-ROWS_PER_BAND = 8
-SHINGLE = 3
-_SEED = 1
-# One sketch per process, cleared between texts: building one costs more than filling it.
-# crc32 is deterministic across processes (Python's str hash is not) and 32-bit, as MinHash wants.
-_SKETCH = MinHash(num_perm=BANDS * ROWS_PER_BAND, seed=_SEED, hashfunc=zlib.crc32)
 
 
 @dataclass(frozen=True)
@@ -98,29 +88,29 @@ def check_labels(row: CompletionExample | NamingExample | ErrorFixExample) -> st
 
 def content_hash(code: str) -> str:
     """A hash of the whitespace-separated words: equal for texts that differ only in layout."""
-    return hashlib.blake2b(" ".join(code.split()).encode(), digest_size=16).hexdigest()
+    return _digest(code.split())
 
 
 def lsh_bands(code: str, family: str = "") -> list[int]:
-    """The MinHash LSH band hashes of ``code``'s word 3-grams (signed 64-bit, band-tagged).
+    """The MinHash LSH band keys of ``code``'s word 3-grams (see :mod:`streams.lsh`).
 
     Bands of different ``family`` never collide: a class is not a near-duplicate of the one
     method it holds, though its text contains the method's.
     """
-    words = code.split()
-    shingles = [" ".join(words[i : i + SHINGLE]).encode() for i in range(max(1, len(words) - 2))]
-    _SKETCH.clear()
-    _SKETCH.update_batch(shingles)
-    values = _SKETCH.hashvalues.astype(np.uint64)
-    bands = []
-    for band in range(BANDS):
-        chunk = values[band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND].tobytes()
-        tag = band.to_bytes(8, "little") + family.encode()[:8]
-        digest = hashlib.blake2b(chunk, digest_size=8, person=tag)
-        bands.append(int.from_bytes(digest.digest(), "little", signed=True))
-    return bands
+    return fingerprints([code], [family])[0][1]
 
 
 def fingerprint(code: str, family: str = "") -> tuple[str, list[int]]:
     """(content hash, LSH bands) of ``code``: the sink's exact and near-duplicate keys."""
-    return content_hash(code), lsh_bands(code, family)
+    return fingerprints([code], [family])[0]
+
+
+def fingerprints(codes: Sequence[str], families: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """:func:`fingerprint` of many texts (a file's definitions) at once, far cheaper per text."""
+    split = [code.split() for code in codes]
+    keys = lsh_keys(split, families)
+    return [(_digest(words), bands) for words, bands in zip(split, keys, strict=True)]
+
+
+def _digest(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
