@@ -12,9 +12,10 @@ import pygit2
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
 from codemill import report
+from codemill.output import Format, console, emit, fail
+from codemill.training_commands import register as register_training_commands
 from common.errors import CodemillError
 from common.names import CONSUMER_GROUP
 from common.settings import Settings
@@ -22,27 +23,10 @@ from infra.stack import Stack, local_stack, running_bootstrap, supervise
 from streams.backfill import BackfillPlan, plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
 from streams.topics import consumer_lag
+from training.runs import current_run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console(stderr=True)
-Format = Annotated[str, typer.Option("--format", help="text or json")]
-
-
-def _emit(data: dict[str, Any], fmt: str, title: str) -> None:
-    if fmt == "json":
-        typer.echo(json.dumps(data, default=str))
-        return
-    table = RichTable(title=title, show_header=False)
-    for key, value in data.items():
-        table.add_row(
-            key, json.dumps(value, default=str) if isinstance(value, dict) else str(value)
-        )
-    Console().print(table)
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(1)
+register_training_commands(app)
 
 
 def _own_repository() -> str:
@@ -131,8 +115,8 @@ def demo(
         figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
         figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
     except CodemillError as exc:
-        _fail(exc)
-    _emit(figures, fmt, "codemill demo")
+        fail(exc)
+    emit(figures, fmt, "codemill demo")
 
 
 @app.command()
@@ -173,7 +157,7 @@ def up() -> None:
                 watcher.join()
                 producer.close()
     except CodemillError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -203,8 +187,8 @@ def backfill(
                 plan = plan_backfill(stack.settings, repo, branch, since, max_commits, name)
                 figures = _ingest(stack.settings, plan, fmt, timeout, stack)
     except CodemillError as exc:
-        _fail(exc)
-    _emit(figures, fmt, "codemill backfill")
+        fail(exc)
+    emit(figures, fmt, "codemill backfill")
 
 
 @app.command()
@@ -224,8 +208,9 @@ def status(fmt: Format = "text") -> None:
         "lake": settings.lake_uri,
         "tables": report.table_counts(settings),
         **report.ledger_summary(settings),
+        "training": current_run(settings) or "no fine-tune running",
     }
-    _emit(data, fmt, "codemill status")
+    emit(data, fmt, "codemill status")
 
 
 @app.command()
@@ -249,11 +234,11 @@ def datasets(fmt: Format = "text") -> None:
     if fmt == "json":
         typer.echo(json.dumps({**data, "samples": sample}, default=str))
         return
-    _emit({k: v for k, v in data.items() if k != "mix"}, fmt, "codemill datasets")
+    emit({k: v for k, v in data.items() if k != "mix"}, fmt, "codemill datasets")
     for table, columns in mixes.items():
         shown = {column: mix for column, mix in columns.items() if mix}
         if shown:
-            _emit(shown, fmt, f"{table}")
+            emit(shown, fmt, f"{table}")
     for table, rows in sample.items():
         for row in rows:
             Console().print(

@@ -189,6 +189,30 @@ class CommitRecord(Row):
         )
 
 
+ModelStatus = Literal["candidate", "blessed", "canary", "live", "retired", "rolled_back"]
+
+
+class ModelRecord(Row):
+    """One model version in the registry (Delta table ``models``); the latest row of a version
+    is its truth, as status changes append a new row."""
+
+    dataset: Literal["models"] = "models"
+    version: str  # semantic version, e.g. 0.3.0
+    status: ModelStatus
+    base_model: str  # the base's name (smollm2, tiny, an HF id) ...
+    base_path: str  # ... and where its weights are
+    adapter_path: str = ""
+    adapter_bytes: int = 0
+    parent_version: str = ""  # the adapter an incremental run started from
+    training_config: str = "{}"  # JSON of the TrainingSettings used
+    data_versions: dict[str, int] = Field(default_factory=dict)  # table -> Delta version
+    examples: dict[str, int] = Field(default_factory=dict)  # table -> rows trained on
+    metrics: dict[str, float] = Field(default_factory=dict)
+    reason: str = ""  # why the status changed
+    created_at: datetime
+    recorded_at: datetime
+
+
 class Bundle(Row):
     """A source row with the rows derived from it (augmented variants, naming, error_fix).
 
@@ -227,5 +251,6 @@ TABLE_MODELS: dict[str, type[Row]] = {
     "error_fix": ErrorFixExample,
     "rejects": Reject,
     "commits": CommitRecord,
+    "models": ModelRecord,
 }
 EXAMPLE_TABLES = ("completion", "refactoring", "naming", "architecture", "error_fix")

@@ -7,7 +7,7 @@ working directory may set the same keys, as ``[kafka] bootstrap = "…"`` or fla
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
@@ -94,6 +94,54 @@ class WorkerSettings(Section):
     )
 
 
+class TrainingSettings(Section):
+    """The product document's ``TrainingConfig`` plus LoRA, data mix and blessing settings."""
+
+    epochs: float = Field(1.0, gt=0, description="passes over the training mix")
+    batch_size: int = Field(8, ge=1, description="sequences per optimizer step (per worker)")
+    learning_rate: float = Field(2e-4, gt=0)
+    warmup_steps: int = Field(10, ge=0)
+    evaluation_strategy: Literal["steps", "epoch"] = "epoch"
+    eval_steps: int = Field(200, ge=1, description="with evaluation_strategy=steps")
+    save_strategy: Literal["steps", "epoch", "best"] = "steps"
+    save_steps: int = Field(100, ge=1, description="a checkpoint every this many steps")
+    max_grad_norm: float = Field(1.0, gt=0)
+    fp16: bool = Field(False, description="mixed precision where a GPU allows (bf16 if it can)")
+    max_seq_len: int = Field(512, ge=16, description="tokens per training sequence")
+    max_steps: int = Field(0, ge=0, description="stop after this many steps; 0 = by epochs")
+    lora_r: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_target_modules: str = Field("all-linear", description="peft target_modules")
+    num_workers: int = Field(1, ge=1, description="Ray Train workers")
+    use_gpu: bool = Field(False, description="train on GPUs (nccl) instead of CPUs (gloo)")
+    cpus_per_worker: int = Field(0, ge=0, description="0 = every CPU Ray has, over the workers")
+    tables: list[str] = Field(
+        default_factory=lambda: ["completion", "refactoring", "naming", "error_fix"],
+        description="tables the training mix draws from",
+    )
+    max_examples: int = Field(10_000, ge=1, description="the mix is capped at this many")
+    min_examples: int = Field(32, ge=1, description="fewer than this refuses to train")
+    holdout_fraction: float = Field(
+        0.1, gt=0, lt=1, description="the most recent commits' share held out for evaluation"
+    )
+    replay_ratio: float = Field(
+        0.5, ge=0, description="incremental: older rows replayed per new row, against forgetting"
+    )
+    feedback_weight: float = Field(3.0, ge=0, description="corrections repeated this often")
+    eval_examples: int = Field(200, ge=1, description="held-out examples an evaluation uses")
+    eval_generations: int = Field(
+        32, ge=1, description="of those, how many are completed by generation (slow on a CPU)"
+    )
+    bless_min_delta: float = Field(
+        0.0, description="a candidate must beat the live model's accuracy by this much"
+    )
+    bless_max_perplexity_ratio: float = Field(
+        1.0, gt=0, description="its perplexity may be at most this times the live model's"
+    )
+    seed: int = 0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CODEMILL_",
@@ -115,6 +163,7 @@ class Settings(BaseSettings):
     git: GitSettings = Field(default_factory=GitSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -143,6 +192,11 @@ class Settings(BaseSettings):
     @property
     def mirrors_dir(self) -> Path:
         return self.home / "mirrors"
+
+    @property
+    def models_dir(self) -> Path:
+        """Base models (``base/<name>``), adapters (``adapters/<version>``), run state."""
+        return self.home / "models"
 
 
 class _FlatTomlSource(TomlConfigSettingsSource):

@@ -24,16 +24,27 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CODEMILL_HOME": str(home), "CODEMILL_WORKER_PORT": str(free_port())}
-    env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
+def run_cli(
+    home: Path,
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "CODEMILL_HOME": str(home),
+        "CODEMILL_WORKER_PORT": str(free_port()),
+        **(env or {}),
+    }
+    environment.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
     return subprocess.run(
         [sys.executable, "-m", "codemill", *args],
-        env=env,
+        env=environment,
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 
