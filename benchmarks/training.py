@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder heads sys.path, and its datasets.py would shadow the `datasets`
+# package transformers' Trainer looks for.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
@@ -30,12 +33,13 @@ from transformers import Trainer, TrainingArguments  # noqa: E402
 
 from common.settings import Settings  # noqa: E402
 from streams.examples import Origin, SourceFile, StageParams, commit_outcomes  # noqa: E402
-from training.bases import fim_token_ids, load_base, prepare_base  # noqa: E402
+from training.bases import fim_token_ids, is_saved, load_base, prepare_base  # noqa: E402
 from training.batches import Encoded, encode_all, pad_batch  # noqa: E402
 from training.dataset import to_texts  # noqa: E402
 from training.finetune import fine_tune  # noqa: E402
 from training.lora import with_adapter  # noqa: E402
 from training.prompts import TrainingText  # noqa: E402
+from training.tiny import train_tiny  # noqa: E402
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -112,7 +116,12 @@ def plain_trainer(settings: Settings, base_path: str, texts: list[TrainingText])
     return {"seconds": seconds, "tokens": tokens, "loss": result.training_loss}
 
 
-def one_base(settings: Settings, base: str, texts: list[TrainingText]) -> dict[str, Any]:
+def one_base(
+    settings: Settings, base: str, texts: list[TrainingText], tiny_minutes: float
+) -> dict[str, Any]:
+    tiny = settings.models_dir / "base" / "tiny"
+    if base == "tiny" and not is_saved(tiny):
+        train_tiny(tiny, minutes=tiny_minutes)
     base_path = str(prepare_base(settings, base))
     steps = settings.training.max_steps
     with tempfile.TemporaryDirectory() as out:
@@ -147,6 +156,7 @@ def main() -> None:
     parser.add_argument("--bases", default="tiny,smollm2", help="comma-separated bases")
     parser.add_argument("--steps", type=int, default=0, help="optimizer steps per run")
     parser.add_argument("--home", type=Path, default=ROOT / ".codemill")
+    parser.add_argument("--tiny-minutes", type=float, default=2.0, help="tiny base's budget")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args()
     bases = ["tiny"] if args.quick else [b.strip() for b in args.bases.split(",") if b.strip()]
@@ -158,7 +168,7 @@ def main() -> None:
     texts = examples(steps * 8)
     figures: dict[str, Any] = {"cpus": os.cpu_count(), "cuda": torch.cuda.is_available()}
     for base in bases:
-        figures[base] = one_base(settings, base, texts)
+        figures[base] = one_base(settings, base, texts, args.tiny_minutes)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.format == "text":
         for key, value in figures.items():

@@ -44,3 +44,29 @@ def test_datasets_benchmark_quick() -> None:
     tools = figures["sanitizer"]["tools"]
     assert {"codemill", "detect-secrets", "credsweeper"} <= set(tools)
     assert tools["codemill"]["mb_s"] > 0
+
+
+def test_training_benchmark_quick(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/training.py",
+            "--quick",
+            "--home",
+            str(tmp_path),
+            "--tiny-minutes",
+            "0.2",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    tiny = figures["tiny"]
+    assert tiny["ray_train_tokens_per_s"] > 0 and tiny["plain_trainer_tokens_per_s"] > 0
+    assert tiny["ray_vs_plain_tokens_per_s"] > 0
+    assert 0 < tiny["adapter_mb"] < 50
