@@ -58,7 +58,9 @@ def test_fine_tune_beats_its_base_then_an_incremental_run_continues_it(tmp_path:
     again = cli(home, "eval", "0.1.0")
     report = again["quality_report"]
     assert report["next_token_accuracy"] == pytest.approx(ours["next_token_accuracy"], abs=1e-4)
-    assert 0 <= report["syntax_correctness"] <= 1
+    assert report["generated"] == 8 and report["examples"] == len(report["example_ids"])
+    # Judged only where a whole held-out function fits the generation budget: maybe none.
+    assert report["syntax_correctness"] is None or 0 <= report["syntax_correctness"] <= 1
 
     more = cli(home, "backfill", str(ROOT), "--max-commits", "20", "--name", "codemill/self")
     assert more["commits_ingested"] == 8  # the 12 newest were already in
