@@ -1,18 +1,16 @@
 """The training function each Ray Train worker runs: a LoRA fine-tune with checkpoints.
 
 It loads the base, adds the adapter (new, or the parent's for an incremental run), takes its shard
-of the encoded examples, and trains with AdamW under a warm-up then cosine schedule, clipping the
-gradient norm and weighting each example's loss. Every ``save_steps`` steps (and when asked to
-stop, and at the end) it reports a checkpoint: the adapter as peft saves it plus the optimizer,
-schedule and step, so a run restarted by Ray (a lost worker, or the driver relaunched under the
-same run name) goes on from there. Progress goes to the driver's :class:`Progress` actor, which
-is also how a stop request arrives.
+of the encoded examples, and runs :func:`training.steps.run_steps`. Every ``save_steps`` steps
+(and when asked to stop, and at the end) it reports a checkpoint: the adapter as peft saves it
+plus the optimizer, schedule and step, so a run restarted by Ray (a lost worker, or the driver
+relaunched under the same run name) goes on from there. Progress goes to the driver's
+:class:`Progress` actor, which is also how a stop request arrives.
 """
 
 import math
 import os
 import tempfile
-import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -23,13 +21,13 @@ import ray.train.torch
 import torch
 from peft import PeftModel, set_peft_model_state_dict
 from safetensors.torch import load_file
-from transformers import get_cosine_schedule_with_warmup
 
 from common.settings import TrainingSettings
 from training.bases import fim_token_ids, load_base
-from training.batches import Batch, Encoded, batches, encode_all
+from training.batches import encode_all
 from training.lora import with_adapter
 from training.prompts import TrainingText
+from training.steps import Optimisation, run_steps
 
 ADAPTER = "adapter"  # the checkpoint's folder holding the peft adapter
 _STATE = "state.pt"
@@ -90,74 +88,21 @@ def train_loop(config: dict[str, Any]) -> None:
     total = settings.max_steps or max(1, math.ceil(settings.epochs * steps_per_epoch))
 
     model = ray.train.torch.prepare_model(model)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=settings.learning_rate, weight_decay=0.0)
-    schedule = get_cosine_schedule_with_warmup(optimizer, min(settings.warmup_steps, total), total)
-    step = _restore(_peft(model), optimizer, schedule)
-    autocast = _autocast(device, settings.fp16)
+    optimisation = Optimisation.of(model, settings, total)
+    done = _restore(_peft(model), optimisation)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    started, tokens, loss_sum, losses = time.perf_counter(), 0, 0.0, 0
-    stopped = False
-    model.train()
-    for batch in _schedule(examples, settings, pad, step, total):
-        with autocast:
-            loss = _weighted_loss(model, batch, device)
-        loss.backward()  # type: ignore[no-untyped-call]
-        torch.nn.utils.clip_grad_norm_(trainable, settings.max_grad_norm)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        tokens += batch.tokens * world
-        loss_sum, losses = loss_sum + loss.item(), losses + 1
-        elapsed = time.perf_counter() - started
-        figures = {
-            "step": step,
-            "total_steps": total,
-            "loss": loss_sum / losses,
-            "tokens": tokens,
-            "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
-            "eta_s": (total - step) * elapsed / max(1, losses),
-            "examples": len(examples) * world,
-        }
+    def on_step(figures: dict[str, Any]) -> bool:
+        stopped = False
         if job.progress is not None and rank == 0:
             stopped = bool(ray.get(job.progress.post.remote(figures)))
         stopped = _agreed(stopped, device)
-        last = step >= total or stopped
-        if last or step % settings.save_steps == 0:
-            figures["stopped"] = stopped
-            _report(_peft(model), optimizer, schedule, step, figures, rank)
-            loss_sum, losses = 0.0, 0
-        if last:
-            break
+        step = figures["step"]
+        if step >= total or stopped or step % settings.save_steps == 0:
+            _report(_peft(model), optimisation, step, {**figures, "stopped": stopped}, rank)
+        return stopped
 
-
-def _schedule(examples: list[Encoded], settings: TrainingSettings, pad: int, done: int, total: int):  # type: ignore[no-untyped-def]
-    """The batches of steps ``done + 1`` … ``total``, epoch after epoch (resuming mid-epoch)."""
-    step, epoch = 0, 0
-    while step < total:
-        for batch in batches(examples, settings.batch_size, pad, settings.seed + epoch):
-            step += 1
-            if step > done:
-                yield batch
-            if step >= total:
-                return
-        epoch += 1
-
-
-def _weighted_loss(model: Any, batch: Batch, device: torch.device) -> torch.Tensor:
-    ids = torch.tensor(batch.ids, device=device)
-    mask = torch.tensor(batch.mask, device=device)
-    labels = torch.tensor(batch.labels, device=device)[:, 1:]
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
-    per_token = torch.nn.functional.cross_entropy(
-        logits.transpose(1, 2), labels, ignore_index=-100, reduction="none"
-    )
-    counted = (labels != -100).float()
-    per_example = (per_token * counted).sum(1) / counted.sum(1).clamp(min=1)
-    weights = torch.tensor(batch.weights, device=device)
-    return (per_example * weights).sum() / weights.sum()
+    run_steps(model, examples, settings, optimisation, device, pad, done, total, on_step, world)
 
 
 def _peft(model: Any) -> PeftModel:
@@ -174,27 +119,23 @@ def _agreed(stop: bool, device: torch.device) -> bool:
     return bool(flag.item())
 
 
-def _autocast(device: torch.device, fp16: bool) -> Any:
-    if device.type == "cuda" and fp16:
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.autocast("cuda", dtype=dtype)
-    return torch.autocast(device.type, enabled=False)
-
-
 def _report(
-    model: PeftModel, optimizer: Any, schedule: Any, step: int, figures: dict[str, Any], rank: int
+    model: PeftModel, optimisation: Optimisation, step: int, figures: dict[str, Any], rank: int
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         checkpoint = None
         if rank == 0:
             model.save_pretrained(os.path.join(folder, ADAPTER))
-            state = {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}
+            state = {
+                "optimizer": optimisation.optimizer.state_dict(),
+                "schedule": optimisation.schedule.state_dict(),
+            }
             torch.save({**state, "step": step}, os.path.join(folder, _STATE))
             checkpoint = ray.train.Checkpoint.from_directory(folder)
         ray.train.report(figures, checkpoint=checkpoint)
 
 
-def _restore(model: PeftModel, optimizer: Any, schedule: Any) -> int:
+def _restore(model: PeftModel, optimisation: Optimisation) -> int:
     """The step to go on from: that of Ray's latest checkpoint of this run, else 0."""
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is None:
@@ -203,6 +144,6 @@ def _restore(model: PeftModel, optimizer: Any, schedule: Any) -> int:
         weights = load_file(os.path.join(folder, ADAPTER, "adapter_model.safetensors"))
         set_peft_model_state_dict(model, weights)
         state = torch.load(os.path.join(folder, _STATE), weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    schedule.load_state_dict(state["schedule"])
+    optimisation.optimizer.load_state_dict(state["optimizer"])
+    optimisation.schedule.load_state_dict(state["schedule"])
     return int(state["step"])

@@ -68,5 +68,5 @@ def test_training_benchmark_quick(tmp_path: Path) -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     tiny = figures["tiny"]
     assert tiny["ray_train_tokens_per_s"] > 0 and tiny["plain_trainer_tokens_per_s"] > 0
-    assert tiny["ray_vs_plain_tokens_per_s"] > 0
+    assert tiny["ray_train_vs_plain_tokens_per_s"] > 0
     assert 0 < tiny["adapter_mb"] < 50
