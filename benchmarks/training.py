@@ -291,7 +291,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=0, help="optimizer steps per run")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=256)
-    parser.add_argument("--bf16", action="store_true", help="mixed precision (training.fp16)")
+    parser.add_argument(
+        "--fp32", action="store_true", help="no mixed precision (training.fp16 off)"
+    )
     parser.add_argument("--home", type=Path, default=ROOT / ".codemill")
     parser.add_argument("--tiny-minutes", type=float, default=2.0, help="tiny base's budget")
     parser.add_argument("--texts", type=Path, help="read the examples from this JSON-lines file")
@@ -308,7 +310,7 @@ def main() -> None:
         "batch_size": args.batch_size,
         "max_seq_len": args.seq_len,
         "save_steps": 10_000,
-        "fp16": args.bf16,
+        "fp16": not args.fp32,
     }
     settings = Settings(home=args.home, training=training)
     count = steps * args.batch_size

@@ -106,7 +106,11 @@ class TrainingSettings(Section):
     save_strategy: Literal["steps", "epoch", "best"] = "steps"
     save_steps: int = Field(100, ge=1, description="a checkpoint every this many steps")
     max_grad_norm: float = Field(1.0, gt=0)
-    fp16: bool = Field(False, description="mixed precision where a GPU allows (bf16 if it can)")
+    fp16: bool = Field(
+        True,
+        description="mixed precision where the hardware has it: bfloat16 on GPUs and on CPUs "
+        "that multiply it natively (AVX512-BF16, AMX), float16 on older GPUs",
+    )
     max_seq_len: int = Field(512, ge=16, description="tokens per training sequence")
     max_steps: int = Field(0, ge=0, description="stop after this many steps; 0 = by epochs")
     lora_r: int = Field(16, ge=1)

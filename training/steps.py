@@ -16,7 +16,7 @@ import torch
 from transformers import get_cosine_schedule_with_warmup
 
 from common.settings import TrainingSettings
-from training.batches import Batch, Encoded, batches
+from training.batches import IGNORE, Batch, Encoded, batches
 from training.tiny import native_bf16
 
 # Called after every step with its figures; answers whether to stop after this step.
@@ -53,38 +53,44 @@ def run_steps(
 ) -> int:
     """Train from step ``done + 1`` to ``total`` (or until ``on_step`` says stop); the last step.
 
-    ``on_step`` gets step, total_steps, loss (mean per example since the last report), tokens,
-    tokens_per_s, eta_s and examples.
+    ``on_step`` gets step, total_steps, loss (the mean per example since the last report, as read
+    at most a second ago), tokens, tokens_per_s, eta_s and examples.
     """
     autocast = mixed_precision(device, settings.fp16)
-    started, tokens, loss_sum, losses, step = time.perf_counter(), 0, 0.0, 0, done
+    started, tokens, step = time.perf_counter(), 0, done
+    # The loss stays on the device and is read at most once a second (and at each report):
+    # reading it waits for the device, which would idle a GPU while the next step is prepared.
+    loss_sum, losses, loss, read_at = torch.zeros((), device=device), 0, float("nan"), 0.0
     model.train()
     for batch in schedule(examples, settings, pad, done, total):
         with autocast:
-            loss = weighted_loss(model, batch, device)
-        loss.backward()  # type: ignore[no-untyped-call]
+            batch_loss = weighted_loss(model, batch, device)
+        batch_loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(optimisation.trainable, settings.max_grad_norm)
         optimisation.optimizer.step()
         optimisation.schedule.step()
         optimisation.optimizer.zero_grad(set_to_none=True)
         step += 1
         tokens += batch.tokens * world
-        loss_sum, losses = loss_sum + loss.item(), losses + 1
-        elapsed = time.perf_counter() - started
+        loss_sum, losses = loss_sum + batch_loss.detach(), losses + 1
+        reported = step >= total or step % settings.save_steps == 0
+        now = time.perf_counter()
+        if reported or now - read_at >= 1.0:
+            loss, read_at = (loss_sum / losses).item(), now
+        elapsed = now - started
         figures = {
             "step": step,
             "total_steps": total,
-            "loss": loss_sum / losses,
+            "loss": loss,
             "tokens": tokens,
             "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
             "eta_s": (total - step) * elapsed / max(1, step - done),
             "examples": len(examples) * world,
         }
-        reported = step >= total or step % settings.save_steps == 0
         if on_step(figures) or step >= total:
             break
         if reported:
-            loss_sum, losses = 0.0, 0
+            loss_sum, losses = torch.zeros((), device=device), 0
     return step
 
 
@@ -104,18 +110,34 @@ def schedule(
 
 
 def weighted_loss(model: Any, batch: Batch, device: torch.device) -> torch.Tensor:
-    """Mean of each example's per-token cross-entropy on its target, weighted by the example."""
+    """Mean of each example's per-token cross-entropy on its target, weighted by the example.
+
+    Logits are made only from the batch's first target position on (``logits_to_keep``): the
+    prompt's positions carry no loss, and the vocabulary projection of every position would be
+    a good part of the step's work and most of its memory.
+    """
+    first = min((_first_label(row) for row in batch.labels), default=0)
+    width = len(batch.ids[0])
+    keep = width - max(first, 1) + 1
     ids = torch.tensor(batch.ids, device=device)
     mask = torch.tensor(batch.mask, device=device)
-    labels = torch.tensor(batch.labels, device=device)[:, 1:]
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+    labels = torch.tensor(batch.labels, device=device)[:, width - keep + 1 :]
+    logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
     per_token = torch.nn.functional.cross_entropy(
-        logits.transpose(1, 2), labels, ignore_index=-100, reduction="none"
+        logits[:, :-1].float().transpose(1, 2), labels, ignore_index=IGNORE, reduction="none"
     )
-    counted = (labels != -100).float()
+    counted = (labels != IGNORE).float()
     per_example = (per_token * counted).sum(1) / counted.sum(1).clamp(min=1)
     weights = torch.tensor(batch.weights, device=device)
     return (per_example * weights).sum() / weights.sum()
+
+
+def _first_label(labels: list[int]) -> int:
+    """The position of the first token with a loss (the row's length if none has)."""
+    for position, label in enumerate(labels):
+        if label != IGNORE:
+            return position
+    return len(labels)
 
 
 def mixed_precision(device: torch.device, enabled: bool) -> Any:
