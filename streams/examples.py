@@ -15,7 +15,6 @@ The commit-level work (which files, their parents, related tests, README) is
 :mod:`streams.commits`'s.
 """
 
-import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -287,13 +286,14 @@ def _symbol_bundle(
     named = _naming(symbol, source)
     if named is not None:
         derived.append(named)
-    draw = random.Random(int(source.id[:16], 16))
+    # The id is a hash: its digits are the example's own dice (which stages apply, their seeds).
+    augment_draw, error_draw = int(source.id[:8], 16) / 2**32, int(source.id[8:16], 16) / 2**32
     # Classes are not augmented: their methods are, and a class costs as much as all of them.
     small = symbol.kind != "class"
-    if small and draw.random() < params.augment_fraction:
-        derived.extend(_variants(source, params, draw.randrange(2**32)))
-    if small and draw.random() < params.error_fix_fraction:
-        fix = _error_fix(source, params, draw.randrange(2**32))
+    if small and augment_draw < params.augment_fraction:
+        derived.extend(_variants(source, params, int(source.id[16:24], 16)))
+    if small and error_draw < params.error_fix_fraction:
+        fix = _error_fix(source, params, int(source.id[24:32], 16))
         if fix is not None:
             derived.append(fix)
     derived = [row for row in derived if check_labels(row) is None]
