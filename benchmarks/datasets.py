@@ -134,8 +134,8 @@ def stage_rates(files: Files) -> dict[str, Any]:
     )
     _, derive_s = _timed(
         lambda: [
-            (concept(s.name, s.docstring, s.body), fim_spans(s.body, s.signature, s.qualified_name))
-            for _, _, s in symbols
+            (concept(s.name, s.docstring, s.body), fim_spans(s.body, s.signature, i))
+            for i, (_, _, s) in enumerate(symbols)
         ]
     )
     n = len(symbols)

@@ -213,6 +213,32 @@ class ModelRecord(Row):
     recorded_at: datetime
 
 
+FeedbackKind = Literal["accept", "reject", "correction", "rating"]
+
+
+class FeedbackRecord(Row):
+    """What a developer's tool said about one completion (Delta table ``feedback``).
+
+    ``prompt``/``suffix`` are the completion's request and ``original`` its answer; a
+    ``correction`` carries what the developer kept instead (``corrected``), which the training
+    mix turns into an example weighted up. Texts are sanitized before they are stored.
+    """
+
+    dataset: Literal["feedback"] = "feedback"
+    id: str
+    completion_id: str
+    model_version: str
+    kind: FeedbackKind
+    prompt: str = ""
+    suffix: str = ""
+    original: str = ""
+    corrected: str = ""
+    rating: float | None = None
+    language: str = ""
+    user_hash: str = ""  # of the API key, never the key
+    received_at: datetime
+
+
 class Bundle(Row):
     """A source row with the rows derived from it (augmented variants, naming, error_fix).
 
@@ -252,5 +278,6 @@ TABLE_MODELS: dict[str, type[Row]] = {
     "rejects": Reject,
     "commits": CommitRecord,
     "models": ModelRecord,
+    "feedback": FeedbackRecord,
 }
 EXAMPLE_TABLES = ("completion", "refactoring", "naming", "architecture", "error_fix")

@@ -127,7 +127,7 @@ class TrainingSettings(Section):
     use_gpu: bool = Field(False, description="train on GPUs (nccl) instead of CPUs (gloo)")
     cpus_per_worker: int = Field(0, ge=0, description="0 = every CPU Ray has, over the workers")
     tables: list[str] = Field(
-        default_factory=lambda: ["completion", "refactoring", "naming", "error_fix"],
+        default_factory=lambda: ["completion", "refactoring", "naming", "error_fix", "feedback"],
         description="tables the training mix draws from",
     )
     max_examples: int = Field(10_000, ge=1, description="the mix is capped at this many")
@@ -138,7 +138,9 @@ class TrainingSettings(Section):
     replay_ratio: float = Field(
         0.5, ge=0, description="incremental: older rows replayed per new row, against forgetting"
     )
-    feedback_weight: float = Field(3.0, ge=0, description="corrections repeated this often")
+    feedback_weight: float = Field(
+        3.0, ge=0, description="loss weight of a developer's correction (a dataset row's is 1)"
+    )
     eval_examples: int = Field(200, ge=1, description="held-out examples an evaluation uses")
     eval_generations: int = Field(
         32, ge=1, description="of those, how many are completed by generation (slow on a CPU)"

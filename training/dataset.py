@@ -16,6 +16,7 @@ from typing import Any
 from training.prompts import (
     TrainingText,
     completion_texts,
+    correction_texts,
     error_fix_texts,
     naming_texts,
     refactoring_texts,
@@ -30,7 +31,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "refactoring": (*_PROVENANCE, "kind", "message", "before", "after"),
     "naming": (*_PROVENANCE, "convention", "concept", "name"),
     "error_fix": (*_PROVENANCE, "buggy", "fixed"),
+    "feedback": ("id", "kind", "prompt", "suffix", "corrected", "received_at", "language"),
 }
+FEEDBACK = "feedback"  # not split by commit: every correction trains, weighted up
 FIM_SHARE = 0.5  # of completion rows with spans, trained in fill-in-the-middle order
 
 
@@ -48,8 +51,13 @@ class Mix:
         return f"{len(self.train)} training examples ({tables}), {len(self.held_out)} held out"
 
 
-def to_texts(table: str, rows: Iterable[dict[str, Any]], seed: int = 0) -> list[TrainingText]:
-    """The examples of one table's rows (FIM chosen per row by a hash of its id and ``seed``)."""
+def to_texts(
+    table: str, rows: Iterable[dict[str, Any]], seed: int = 0, feedback_weight: float = 1.0
+) -> list[TrainingText]:
+    """The examples of one table's rows (FIM chosen per row by a hash of its id and ``seed``);
+    a feedback row makes one only when it is a correction."""
+    if table == FEEDBACK:
+        return [correction_texts(r, feedback_weight) for r in rows if r["kind"] == "correction"]
     if table == "completion":
         return [completion_texts(r, _draw(r["id"], seed) < FIM_SHARE) for r in rows]
     make: Callable[[dict[str, Any]], TrainingText] = {
@@ -76,14 +84,19 @@ def build_mix(
     seed: int = 0,
     new_ids: set[str] | None = None,
     replay_ratio: float = 0.0,
+    feedback_weight: float = 1.0,
 ) -> Mix:
     """Split every table's rows by commit time and cap the result.
 
     ``new_ids`` (incremental runs) restricts training to those rows plus ``replay_ratio`` older
     rows per new one, drawn at random; the held-out commits are the same rule either way.
+    Developers' corrections (table ``feedback``) are never held out: each trains once, with
+    ``feedback_weight`` on its loss (only the new ones in an incremental run).
     """
     times: dict[str, Any] = {}
-    for rows in tables.values():
+    for table, rows in tables.items():
+        if table == FEEDBACK:
+            continue
         for row in rows:
             when = row["committed_at"]
             times[row["commit"]] = max(times.get(row["commit"], when), when)
@@ -92,6 +105,10 @@ def build_mix(
     mix = Mix()
     train: list[TrainingText] = []
     for table, rows in tables.items():
+        if table == FEEDBACK:
+            fresh = [r for r in rows if new_ids is None or r["id"] in new_ids]
+            train += to_texts(table, fresh, seed, feedback_weight)
+            continue
         kept = [r for r in rows if r["commit"] not in recent]
         mix.held_out += to_texts(table, [r for r in rows if r["commit"] in recent], seed)
         if new_ids is not None:

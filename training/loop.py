@@ -93,6 +93,7 @@ def train_loop(config: dict[str, Any]) -> None:
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     def on_step(figures: dict[str, Any]) -> bool:
+        figures["worker_pid"] = os.getpid()
         stopped = False
         if job.progress is not None and rank == 0:
             stopped = bool(ray.get(job.progress.post.remote(figures)))

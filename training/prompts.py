@@ -55,6 +55,21 @@ def completion_texts(row: dict[str, Any], use_fim: bool) -> TrainingText:
     return _text(row, "completion", prefix, body)
 
 
+def correction_texts(row: dict[str, Any], weight: float) -> TrainingText:
+    """A developer's correction of a completion: the request as the prompt (fill-in-the-middle
+    when it had a suffix), what the developer kept as the target."""
+    prompt = fim_prompt(row["prompt"], row["suffix"]) if row.get("suffix") else row["prompt"]
+    return TrainingText(
+        prompt=prompt,
+        target=row["corrected"],
+        table="feedback",
+        id=row["id"],
+        committed_at=row["received_at"],
+        language=row.get("language") or "",
+        weight=weight,
+    )
+
+
 def refactoring_texts(row: dict[str, Any]) -> TrainingText:
     why = row.get("message") or ""
     task = f"refactor ({row['kind']})" + (f": {why.strip().splitlines()[0]}" if why.strip() else "")

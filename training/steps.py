@@ -54,7 +54,7 @@ def run_steps(
     """Train from step ``done + 1`` to ``total`` (or until ``on_step`` says stop); the last step.
 
     ``on_step`` gets step, total_steps, loss (the mean per example since the last report, as read
-    at most a second ago), tokens, tokens_per_s, eta_s and examples.
+    at most a second ago), tokens, tokens_per_s, eta_s, examples and resumed_from_step (``done``).
     """
     autocast = mixed_precision(device, settings.fp16)
     started, tokens, step = time.perf_counter(), 0, done
@@ -86,6 +86,7 @@ def run_steps(
             "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
             "eta_s": (total - step) * elapsed / max(1, step - done),
             "examples": len(examples) * world,
+            "resumed_from_step": done,
         }
         if on_step(figures) or step >= total:
             break

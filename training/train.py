@@ -63,6 +63,7 @@ def train(
         seed=training.seed,
         new_ids=new_ids,
         replay_ratio=training.replay_ratio,
+        feedback_weight=training.feedback_weight,
     )
     _check_enough(mix, snapshot.counts(), training.min_examples, parent)
     on_stage("preparing the base model")

@@ -40,7 +40,9 @@ PINNED = "1727dbc"
 def pinned_history(tmp_path: Path) -> Path:
     repo = tmp_path / "codemill"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), "checkout", "--quiet", "-B", "pinned", PINNED], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "checkout", "--quiet", "-B", "pinned", PINNED], check=True
+    )
     return repo
 
 

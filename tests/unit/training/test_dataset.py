@@ -92,3 +92,53 @@ def test_incremental_mix_trains_new_rows_and_replays_old_ones() -> None:
     assert fresh <= trained
     assert mix.replayed == len(fresh) // 2
     assert len(trained) == len(fresh) + mix.replayed
+
+
+def feedback(i: int, kind: str, suffix: str = "") -> dict[str, Any]:
+    return {
+        "id": f"f{i}",
+        "kind": kind,
+        "prompt": "def total(items):\n    ",
+        "suffix": suffix,
+        "corrected": "return sum(i.price for i in items)" if kind == "correction" else "",
+        "received_at": T0 + timedelta(days=30),
+        "language": "python",
+    }
+
+
+def test_corrections_train_weighted_up_and_are_never_held_out() -> None:
+    rows = {
+        "completion": [completion(i, i % 5) for i in range(50)],
+        "feedback": [
+            feedback(1, "correction"),
+            feedback(2, "correction", suffix="\n\nprint(total([]))\n"),
+            feedback(3, "accept"),
+            feedback(4, "reject"),
+            feedback(5, "rating"),
+        ],
+    }
+    mix = build_mix(
+        rows, holdout_fraction=0.2, max_examples=1000, eval_examples=100, feedback_weight=3.0
+    )
+    corrections = {t.id: t for t in mix.train if t.table == "feedback"}
+    assert set(corrections) == {"f1", "f2"} and mix.per_table["feedback"] == 2
+    assert all(t.weight == 3.0 for t in corrections.values())
+    assert all(t.weight == 1.0 for t in mix.train if t.table == "completion")
+    assert corrections["f1"].target == "return sum(i.price for i in items)"
+    assert corrections["f1"].prompt == "def total(items):\n    "
+    fim = corrections["f2"].prompt
+    assert fim.startswith(FIM_PREFIX) and FIM_SUFFIX in fim
+    assert not [t for t in mix.held_out if t.table == "feedback"]
+    # The time split is the commits' alone: feedback received later moves no commit out.
+    assert {t.id for t in mix.held_out} == {f"c{i}" for i in range(50) if i % 5 == 4}
+
+
+def test_an_incremental_run_trains_only_on_corrections_new_since_its_parent() -> None:
+    rows = {
+        "completion": [completion(i, i % 5) for i in range(20)],
+        "feedback": [feedback(1, "correction"), feedback(2, "correction")],
+    }
+    mix = build_mix(
+        rows, holdout_fraction=0.2, max_examples=1000, eval_examples=100, new_ids={"f2", "c1"}
+    )
+    assert sorted(t.id for t in mix.train) == ["c1", "f2"]
