@@ -1,0 +1,173 @@
+"""The reference inference engine: a Hugging Face causal LM (a base, or a base with a version's
+LoRA adapter merged into it) completing prompts with ``transformers``' ``generate``.
+
+It runs any model ``transformers`` loads. Faster engines (a quantized CPU path, vLLM on GPUs)
+plug in behind the same :class:`Engine` protocol. A request with a ``suffix`` asks for the middle
+between prompt and suffix, in the fill-in-the-middle format the adapters were trained on.
+Requests are completed in batches (left-padded), one batch per set of sampling parameters; every
+choice carries its confidence, the mean probability the model gave the tokens it chose.
+"""
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import torch
+from peft import PeftModel
+
+from training.bases import load_base
+from training.prompts import fim_prompt
+
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """How to choose tokens: greedy at temperature 0, else sampled (nucleus ``top_p``)."""
+
+    max_tokens: int = 16
+    temperature: float = 0.0
+    top_p: float = 1.0
+    n: int = 1
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    prompt: str
+    suffix: str = ""
+    sampling: Sampling = Sampling()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    text: str
+    confidence: float  # mean probability of the chosen tokens, the end-of-text one included
+    finish_reason: FinishReason
+    tokens: int  # tokens generated (up to the end-of-text token or a stop string)
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    choices: list[Choice]
+    prompt_tokens: int
+    latency_ms: float  # of the batch it was completed in
+
+
+class Engine(Protocol):
+    version: str
+
+    def complete(self, requests: Sequence[Request]) -> list[Completion]: ...
+
+
+class TransformersEngine:
+    """:class:`Engine` on ``transformers``: CPU in float32 (or int8 dynamic quantization), GPU in
+    bfloat16."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, version: str, max_prompt_tokens: int = 2048
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.version = version
+        self.max_prompt_tokens = max_prompt_tokens
+        self.device = next(model.parameters()).device
+        self.eos = tokenizer.eos_token_id
+        self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos
+
+    @classmethod
+    def load(
+        cls,
+        base: str | Path,
+        version: str,
+        adapter: Path | None = None,
+        quantize: bool = False,
+        max_prompt_tokens: int = 2048,
+    ) -> "TransformersEngine":
+        """The base at ``base`` (a folder or hub id), with ``adapter`` merged into its weights
+        (no adapter arithmetic left per token), on a GPU where there is one."""
+        model, tokenizer = load_base(base)
+        if adapter is not None:
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        if torch.cuda.is_available():
+            model = model.to(device="cuda", dtype=torch.bfloat16)  # type: ignore[call-arg]
+        elif quantize:
+            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        return cls(model, tokenizer, version, max_prompt_tokens)
+
+    def complete(self, requests: Sequence[Request]) -> list[Completion]:
+        """Each request's completion, in order."""
+        groups: dict[Sampling, list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            groups[request.sampling].append(index)
+        done: dict[int, Completion] = {}
+        for sampling, indices in groups.items():
+            prompts = [_prompt_text(requests[i]) for i in indices]
+            done.update(zip(indices, self._batch(prompts, sampling), strict=True))
+        return [done[i] for i in range(len(requests))]
+
+    def _batch(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+        self.tokenizer.padding_side = "left"
+        encoded = self.tokenizer(
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=self.max_prompt_tokens,
+            add_special_tokens=False,
+        ).to(self.device)
+        sampled = sampling.temperature > 0
+        options: dict[str, Any] = {
+            "max_new_tokens": sampling.max_tokens,
+            "do_sample": sampled,
+            "num_return_sequences": sampling.n,
+            "output_scores": True,
+            "return_dict_in_generate": True,
+            "eos_token_id": self.eos,
+            "pad_token_id": self.pad,
+        }
+        if sampled:
+            options.update(temperature=sampling.temperature, top_p=sampling.top_p)
+        else:
+            options.update(temperature=None, top_p=None, top_k=None)
+        if sampling.stop:
+            options.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            out = self.model.generate(**encoded, **options)
+            chosen = self.model.compute_transition_scores(
+                out.sequences, out.scores, normalize_logits=True
+            )
+        width = encoded["input_ids"].shape[1]
+        new_ids, log_probs = out.sequences[:, width:].tolist(), chosen.exp().tolist()
+        latency_ms = (time.perf_counter() - started) * 1000
+        prompt_tokens = encoded["attention_mask"].sum(1).tolist()
+        completions = []
+        for row, tokens in enumerate(prompt_tokens):
+            choices = [
+                self._choice(new_ids[k], log_probs[k], sampling)
+                for k in range(row * sampling.n, (row + 1) * sampling.n)
+            ]
+            completions.append(Completion(choices, int(tokens), latency_ms))
+        return completions
+
+    def _choice(self, ids: list[int], probs: list[float], sampling: Sampling) -> Choice:
+        ended = self.eos in ids
+        kept = ids.index(self.eos) if ended else len(ids)
+        scored = probs[: kept + 1] if ended else probs[:kept]
+        text = str(self.tokenizer.decode(ids[:kept], skip_special_tokens=True))
+        cut = min((i for s in sampling.stop if (i := text.find(s)) >= 0), default=-1)
+        if cut >= 0:
+            text = text[:cut]
+        reason: FinishReason = "stop" if ended or cut >= 0 else "length"
+        confidence = sum(scored) / len(scored) if scored else 0.0
+        return Choice(text, confidence, reason, kept)
+
+
+def _prompt_text(request: Request) -> str:
+    return fim_prompt(request.prompt, request.suffix) if request.suffix else request.prompt

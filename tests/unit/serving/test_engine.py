@@ -1,0 +1,130 @@
+"""The transformers inference engine on a small real model trained here to continue one pattern:
+greedy and sampled choices, stop strings, batches equal to single requests, fill-in-the-middle
+prompts, confidence, and an adapter merged into the weights answering as the adapter does."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from serving.engine import Request, Sampling, TransformersEngine
+from training.prompts import FIM_TOKENS, fim_prompt
+
+PATTERN = "def add(a, b):\n    return a + b\n\n"
+START = "def add(a, b):\n    return"  # ends where the tokenizer cuts a token
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> PreTrainedTokenizerFast:
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=["<pad>", "<s>", "</s>", *FIM_TOKENS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    bpe.train_from_iterator([PATTERN * 4, "def sub(a, b):\n    return a - b\n"], trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
+    """A one-layer Llama fitted to repeat the pattern (ending it with </s> after four)."""
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    fitted = LlamaForCausalLM(config)
+    ids = tokenizer(PATTERN * 4 + "</s>", return_tensors="pt", add_special_tokens=False)
+    optimizer = torch.optim.AdamW(fitted.parameters(), lr=1e-2)
+    for _ in range(80):
+        loss = fitted(**ids, labels=ids["input_ids"]).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return fitted.eval()
+
+
+@pytest.fixture(scope="module")
+def engine(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast) -> TransformersEngine:
+    return TransformersEngine(model, tokenizer, "test")
+
+
+def test_greedy_completion_continues_what_it_learned(engine: TransformersEngine) -> None:
+    [done] = engine.complete([Request(START, sampling=Sampling(max_tokens=6))])
+    [choice] = done.choices
+    assert choice.text.startswith(" a + b")
+    assert choice.finish_reason == "length" and choice.tokens == 6
+    assert 0.5 < choice.confidence <= 1.0  # it knows this pattern well
+    assert done.prompt_tokens > 0 and done.latency_ms > 0
+
+
+def test_a_stop_string_ends_the_choice_before_it(engine: TransformersEngine) -> None:
+    sampling = Sampling(max_tokens=20, stop=("\n\n",))
+    [done] = engine.complete([Request(START, sampling=sampling)])
+    assert done.choices[0].text == " a + b"
+    assert done.choices[0].finish_reason == "stop"
+
+
+def test_a_batch_answers_each_request_as_it_would_alone(engine: TransformersEngine) -> None:
+    requests = [
+        Request(START, sampling=Sampling(max_tokens=8)),
+        Request(PATTERN * 2 + START, sampling=Sampling(max_tokens=8)),  # longer: padding
+        Request(START, sampling=Sampling(max_tokens=3)),  # its own batch
+    ]
+    together = engine.complete(requests)
+    alone = [engine.complete([r])[0] for r in requests]
+    assert [c.choices[0].text for c in together] == [c.choices[0].text for c in alone]
+    for one, other in zip(together, alone, strict=True):
+        assert one.choices[0].confidence == pytest.approx(other.choices[0].confidence, abs=1e-4)
+    assert together[2].choices[0].tokens == 3
+
+
+def test_sampling_gives_n_alternatives(engine: TransformersEngine) -> None:
+    torch.manual_seed(1)
+    sampling = Sampling(max_tokens=6, temperature=1.5, top_p=0.95, n=4)
+    [done] = engine.complete([Request("def", sampling=sampling)])
+    assert len(done.choices) == 4
+    assert all(0 < c.confidence <= 1 and c.tokens <= 6 for c in done.choices)
+
+
+def test_a_suffix_makes_a_fill_in_the_middle_prompt(
+    engine: TransformersEngine, tokenizer: PreTrainedTokenizerFast
+) -> None:
+    [done] = engine.complete([Request("def add(a, b):\n", suffix="\n\ndef sub(a, b):\n")])
+    expected = fim_prompt("def add(a, b):\n", "\n\ndef sub(a, b):\n")
+    assert done.prompt_tokens == len(tokenizer(expected, add_special_tokens=False)["input_ids"])
+
+
+def test_an_adapter_merged_into_the_weights_answers_as_the_adapter_does(
+    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast, tmp_path: Path
+) -> None:
+    torch.manual_seed(2)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", init_lora_weights=False)
+    adapted = get_peft_model(copy.deepcopy(model), config).eval()
+    adapted.save_pretrained(str(tmp_path / "adapter"))
+    request = Request(START, sampling=Sampling(max_tokens=8))
+    unmerged = TransformersEngine(adapted, tokenizer, "peft").complete([request])[0]
+    merged_model = PeftModel.from_pretrained(
+        copy.deepcopy(model), str(tmp_path / "adapter")
+    ).merge_and_unload()
+    merged = TransformersEngine(merged_model, tokenizer, "merged").complete([request])[0]
+    assert merged.choices[0].text == unmerged.choices[0].text
+    plain = TransformersEngine(model, tokenizer, "base").complete([request])[0]
+    assert merged.choices[0].confidence != pytest.approx(plain.choices[0].confidence, abs=1e-3)
