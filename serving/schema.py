@@ -1,0 +1,129 @@
+"""The HTTP API's bodies: OpenAI's completions request and response (so the ``openai`` client and
+IDE tools that speak it work unchanged) plus codemill's own fields, and feedback. Pure.
+
+A response carries ``model_version``, ``confidence`` (mean token probability of the first
+choice) and ``latency_ms`` beside OpenAI's fields: the product document's ``Prediction``.
+Validation errors become 4xx answers with the field and the reason.
+"""
+
+import time
+import uuid
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from serving.engine import Completion, Request, Sampling
+
+MAX_STOP = 4
+
+
+class CompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # OpenAI clients send fields codemill ignores
+
+    model: str = ""  # a version, or empty for the router's choice
+    prompt: str | list[str]
+    suffix: str | None = None
+    max_tokens: int = Field(16, ge=1)
+    temperature: float = Field(0.0, ge=0, le=2)
+    top_p: float = Field(1.0, gt=0, le=1)
+    n: int = Field(1, ge=1, le=8)
+    stop: str | list[str] | None = None
+    stream: bool = False
+    user: str | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if isinstance(self.prompt, list) and not 1 <= len(self.prompt) <= 16:
+            raise ValueError("prompt: a list holds 1 to 16 prompts")
+        if len(self.stops()) > MAX_STOP:
+            raise ValueError(f"stop: at most {MAX_STOP} sequences")
+        return self
+
+    def prompts(self) -> list[str]:
+        return [self.prompt] if isinstance(self.prompt, str) else list(self.prompt)
+
+    def stops(self) -> tuple[str, ...]:
+        found = [self.stop] if isinstance(self.stop, str) else (self.stop or [])
+        return tuple(s for s in found if s)
+
+    def engine_requests(self) -> list[Request]:
+        sampling = Sampling(self.max_tokens, self.temperature, self.top_p, self.n, self.stops())
+        return [Request(p, self.suffix or "", sampling) for p in self.prompts()]
+
+
+class CompletionChoice(BaseModel):
+    text: str
+    index: int
+    logprobs: None = None
+    finish_reason: Literal["stop", "length"]
+    confidence: float
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class CompletionResponse(BaseModel):
+    id: str
+    object: Literal["text_completion"] = "text_completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage
+    model_version: str
+    confidence: float
+    latency_ms: float
+
+    @classmethod
+    def of(cls, version: str, completions: list[Completion], latency_ms: float) -> Self:
+        """OpenAI numbers choices across prompts: prompt i's k-th choice is i * n + k."""
+        choices = [
+            CompletionChoice(
+                text=c.text,
+                index=len(done.choices) * i + k,
+                finish_reason=c.finish_reason,
+                confidence=round(c.confidence, 4),
+            )
+            for i, done in enumerate(completions)
+            for k, c in enumerate(done.choices)
+        ]
+        prompt_tokens = sum(c.prompt_tokens for c in completions)
+        completion_tokens = sum(c.tokens for done in completions for c in done.choices)
+        return cls(
+            id=f"cmpl-{uuid.uuid4().hex}",
+            created=int(time.time()),
+            model=version,
+            choices=choices,
+            usage=Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                total_tokens=prompt_tokens + completion_tokens,
+            ),
+            model_version=version,
+            confidence=choices[0].confidence if choices else 0.0,
+            latency_ms=round(latency_ms, 2),
+        )
+
+
+class FeedbackRequest(BaseModel):
+    """What a tool says about a completion it got: accepted, rejected, corrected or rated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    completion_id: str = Field(min_length=1, max_length=100)
+    kind: Literal["accept", "reject", "correction", "rating"]
+    original: str = ""  # the completion as shown
+    corrected: str = ""  # what the developer kept instead (a correction)
+    context: str = ""  # the code before the cursor, when the tool has it
+    suffix: str = ""  # and after it
+    rating: float | None = Field(None, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.kind == "correction" and not self.corrected:
+            raise ValueError("corrected: a correction carries the text the developer kept")
+        if self.kind == "rating" and self.rating is None:
+            raise ValueError("rating: a rating carries a value from 1 to 5")
+        return self
