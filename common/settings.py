@@ -154,6 +154,16 @@ class TrainingSettings(Section):
     seed: int = 0
 
 
+class ServingSettings(Section):
+    host: str = Field("127.0.0.1", description="the inference API's address; 0.0.0.0 in a cluster")
+    port: int = Field(8000, description="the inference API's port (Ray Serve's HTTP proxy)")
+    max_batch_size: int = Field(16, ge=1, description="requests a replica completes together")
+    batch_wait_ms: float = Field(5.0, ge=0, description="how long a batch waits to fill")
+    max_tokens: int = Field(256, ge=1, description="the largest max_tokens a request may ask")
+    max_prompt_chars: int = Field(32_000, ge=1, description="larger prompts are refused (413)")
+    quantize: bool = Field(True, description="int8 dynamic quantization on CPUs")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CODEMILL_",
@@ -176,6 +186,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    serving: ServingSettings = Field(default_factory=ServingSettings)
 
     @classmethod
     def settings_customise_sources(

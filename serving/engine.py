@@ -122,10 +122,12 @@ class TransformersEngine:
             add_special_tokens=False,
         ).to(self.device)
         sampled = sampling.temperature > 0
+        # Greedy choices are all the same: generate one and repeat it, as OpenAI's API does.
+        generated = sampling.n if sampled else 1
         options: dict[str, Any] = {
             "max_new_tokens": sampling.max_tokens,
             "do_sample": sampled,
-            "num_return_sequences": sampling.n,
+            "num_return_sequences": generated,
             "output_scores": True,
             "return_dict_in_generate": True,
             "eos_token_id": self.eos,
@@ -151,8 +153,8 @@ class TransformersEngine:
         for row, tokens in enumerate(prompt_tokens):
             choices = [
                 self._choice(new_ids[k], log_probs[k], sampling)
-                for k in range(row * sampling.n, (row + 1) * sampling.n)
-            ]
+                for k in range(row * generated, (row + 1) * generated)
+            ] * (sampling.n // generated)
             completions.append(Completion(choices, int(tokens), latency_ms))
         return completions
 

@@ -96,6 +96,13 @@ def test_a_batch_answers_each_request_as_it_would_alone(engine: TransformersEngi
     assert together[2].choices[0].tokens == 3
 
 
+def test_greedy_alternatives_are_the_one_greedy_answer_repeated(
+    engine: TransformersEngine,
+) -> None:
+    [done] = engine.complete([Request(START, sampling=Sampling(max_tokens=4, n=3))])
+    assert len(done.choices) == 3 and len(set(done.choices)) == 1
+
+
 def test_sampling_gives_n_alternatives(engine: TransformersEngine) -> None:
     torch.manual_seed(1)
     sampling = Sampling(max_tokens=6, temperature=1.5, top_p=0.95, n=4)

@@ -1,0 +1,210 @@
+"""The inference API on Ray Serve: a router in front of one model deployment per served version.
+
+* :class:`ModelServer` holds one version's :class:`~serving.engine.TransformersEngine` (its base,
+  with its adapter merged) and completes requests in dynamic batches (``@serve.batch``).
+* :class:`Router` is the HTTP ingress (FastAPI): it checks the API key and its scope, validates
+  and screens the request, picks the version (weighted, sticky per key: :mod:`serving.routing`),
+  sends one engine request per prompt to that version's deployment, redacts secrets from the
+  completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields.
+
+``GET /v1/models`` lists the served versions and their weights, ``GET /healthz`` answers
+without a key, ``GET /metrics`` is Prometheus text (requests, errors and latency by version).
+"""
+
+import asyncio
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi import Request as HttpRequest
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import ValidationError
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from common.settings import Settings
+from serving.engine import Completion, Request, TransformersEngine
+from serving.guard import clean_completion, screen_prompt
+from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
+from serving.routing import pick_version
+from serving.schema import CompletionRequest, CompletionResponse
+
+api = FastAPI(title="codemill inference API")
+APP_NAME = "codemill"
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """A version to serve: its base, its adapter (none for a base served as itself), weight."""
+
+    version: str
+    base_path: str
+    adapter_path: str = ""
+    weight: float = 1.0
+
+
+@serve.deployment
+class ModelServer:
+    def __init__(self, served: ServedVersion, settings: Settings) -> None:
+        adapter = Path(served.adapter_path) if served.adapter_path else None
+        self.engine = TransformersEngine.load(
+            served.base_path, served.version, adapter, quantize=settings.serving.quantize
+        )
+        batched: Any = self.complete
+        batched.set_max_batch_size(settings.serving.max_batch_size)
+        batched.set_batch_wait_timeout_s(settings.serving.batch_wait_ms / 1000)
+
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
+    async def complete(self, requests: list[Request]) -> list[Completion]:
+        return await asyncio.to_thread(self.engine.complete, requests)
+
+
+def _redacted(completion: Completion) -> Completion:
+    """The completion with no secret or personal datum in its text.
+
+    Defined before the deployments: Ray pickles them with the module-level names they use.
+    """
+    choices = [replace(c, text=clean_completion(c.text)[0]) for c in completion.choices]
+    return replace(completion, choices=choices)
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "codemill_completions", "Completion requests", ["version"], registry=self.registry
+        )
+        self.errors = Counter(
+            "codemill_completion_errors", "Failed completions", ["version"], registry=self.registry
+        )
+        self.refused = Counter(
+            "codemill_refused_requests", "Requests refused", ["reason"], registry=self.registry
+        )
+        self.tokens = Counter(
+            "codemill_completion_tokens", "Tokens generated", ["version"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "codemill_completion_latency_seconds",
+            "Completion latency",
+            ["version"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+
+
+@serve.deployment
+@serve.ingress(api)
+class Router:
+    def __init__(
+        self,
+        models: dict[str, DeploymentHandle],  # type: ignore[type-arg]
+        weights: dict[str, float],
+        settings: Settings,
+    ) -> None:
+        self.models = models
+        self.shares = sorted(weights.items(), key=lambda item: item[1])  # the canary first
+        self.settings = settings
+        self.keys = parse_keys(ensure_keys(settings))
+        self.metrics = _Metrics()
+
+    @api.get("/healthz")
+    async def healthz(self) -> dict[str, Any]:
+        return {"status": "ok", "versions": [v for v, _ in self.shares]}
+
+    @api.get("/metrics")
+    async def prometheus(self) -> Response:
+        return Response(generate_latest(self.metrics.registry), media_type="text/plain")
+
+    @api.get("/v1/models")
+    async def list_models(self, request: HttpRequest) -> Response:
+        if (refused := self._refused(request, "complete")) is not None:
+            return refused
+        data = [
+            {"id": version, "object": "model", "owned_by": "codemill", "weight": weight}
+            for version, weight in self.shares
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    @api.post("/v1/completions")
+    async def completions(self, request: HttpRequest) -> Response:
+        key = self._key(request, "complete")
+        if isinstance(key, Response):
+            return key
+        raw = await request.body()
+        if len(raw) > self.settings.serving.max_prompt_chars * 4:
+            return self._error(413, "request body too large", "too_large")
+        try:
+            body = CompletionRequest.model_validate_json(raw)
+        except ValidationError as invalid:
+            first = invalid.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            return self._error(400, f"{where}: {first['msg']}", "invalid")
+        if body.max_tokens > self.settings.serving.max_tokens:
+            limit = self.settings.serving.max_tokens
+            return self._error(400, f"max_tokens: at most {limit}", "invalid")
+        if sum(map(len, body.prompts())) > self.settings.serving.max_prompt_chars:
+            return self._error(413, "prompt too long", "too_large")
+        for prompt in body.prompts():
+            screening = screen_prompt(prompt, body.suffix or "")
+            if screening.verdict == "refuse":
+                return self._error(400, f"refused: {screening.reason}", "adversarial")
+        version = self._version(body.model, body.user or key.id)
+        started = time.perf_counter()
+        self.metrics.requests.labels(version).inc()
+        try:
+            handle = self.models[version]
+            done = await asyncio.gather(
+                *(handle.complete.remote(r) for r in body.engine_requests())
+            )
+        except Exception as error:  # the model replica failed: the client sees a 503
+            self.metrics.errors.labels(version).inc()
+            return self._error(503, f"model {version} failed: {type(error).__name__}", "model")
+        seconds = time.perf_counter() - started
+        self.metrics.latency.labels(version).observe(seconds)
+        cleaned = [_redacted(c) for c in done]
+        response = CompletionResponse.of(version, cleaned, seconds * 1000)
+        self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
+        return JSONResponse(response.model_dump())
+
+    def _version(self, asked: str, user: str) -> str:
+        if asked in self.models:
+            return asked  # a client may pin a served version by name
+        return pick_version(self.shares, user)
+
+    def _key(self, request: HttpRequest, scope: Scope) -> ApiKey | Response:
+        try:
+            return authorize(request.headers.get("authorization"), self.keys, scope)
+        except AuthError as refused:
+            return self._error(refused.status, refused.reason, "auth")
+
+    def _refused(self, request: HttpRequest, scope: Scope) -> Response | None:
+        key = self._key(request, scope)
+        return key if isinstance(key, Response) else None
+
+    def _error(self, status: int, message: str, kind: str) -> Response:
+        self.metrics.refused.labels(kind).inc()
+        body = {"error": {"message": message, "type": kind, "code": status}}
+        return JSONResponse(body, status_code=status)
+
+
+def application(settings: Settings, versions: list[ServedVersion]) -> Any:
+    """The Serve application: one model deployment per version behind the router."""
+    models = {
+        v.version: ModelServer.options(name=f"model-{v.version}").bind(v, settings)  # type: ignore[attr-defined]
+        for v in versions
+    }
+    weights = {v.version: v.weight for v in versions}
+    return Router.bind(models, weights, settings)  # type: ignore[attr-defined]
+
+
+def start(settings: Settings, versions: list[ServedVersion]) -> None:
+    """Run the API on Ray Serve at ``settings.serving`` host and port (Ray local or joined)."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=settings.ray_address or None, include_dashboard=False)
+    serve.start(http_options={"host": settings.serving.host, "port": settings.serving.port})
+    serve.run(application(settings, versions), name=APP_NAME, route_prefix="/")
