@@ -160,7 +160,12 @@ def plain_trainer(
         result = trainer.train()
         seconds = time.perf_counter() - started
     tokens = trained_tokens(encoded, training)
-    return {"seconds": seconds, "tokens_per_s": tokens / seconds, "loss": result.training_loss}
+    return {
+        "seconds": seconds,
+        "tokens": tokens,
+        "tokens_per_s": tokens / seconds,
+        "loss": result.training_loss,
+    }
 
 
 def own_steps(
@@ -187,7 +192,12 @@ def own_steps(
     if on.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
-    figures = {"seconds": seconds, "tokens_per_s": last["tokens"] / seconds, "loss": last["loss"]}
+    figures = {
+        "seconds": seconds,
+        "tokens": last["tokens"],
+        "tokens_per_s": last["tokens"] / seconds,
+        "loss": last["loss"],
+    }
     if on.type == "cuda":
         figures.update(gpu_figures(base, training, figures["tokens_per_s"]))
     return figures
@@ -225,11 +235,21 @@ def ray_train(
         seconds = time.perf_counter() - started
         adapter_mb = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()) / 1e6
     return {
-        "seconds": seconds,
+        "seconds": seconds,  # Ray's start, the workers' model loading and checkpoints included
+        "tokens": int(tuned.metrics.get("tokens", 0)),
         "tokens_per_s": float(tuned.metrics.get("tokens_per_s", 0.0)),
         "loss": float(tuned.metrics.get("loss", 0.0)),
         "adapter_mb": adapter_mb,
     }
+
+
+def projected_10k(run: dict[str, Any], examples_seen: int) -> float:
+    """Minutes for 10,000 examples: the run's fixed cost (start, loading) once, plus its
+    steady training time (tokens over tokens/s) scaled from the examples it saw."""
+    seconds = float(run["seconds"])
+    steady = run["tokens"] / run["tokens_per_s"] if run["tokens_per_s"] else seconds
+    fixed = max(0.0, seconds - steady)
+    return (fixed + steady * 10_000 / examples_seen) / 60
 
 
 def one_base(
@@ -267,11 +287,9 @@ def one_base(
         figures[f"{name}_wall_s"] = round(run["seconds"], 1)
         figures[f"{name}_tokens_per_s"] = round(run["tokens_per_s"], 1)
         figures[f"{name}_final_loss"] = round(run["loss"], 4)
-        figures[f"{name}_projected_10k_examples_min"] = round(
-            10_000 * run["seconds"] / examples_seen / 60, 2
-        )
+        figures[f"{name}_projected_10k_examples_min"] = round(projected_10k(run, examples_seen), 2)
         figures.update(
-            {k: v for k, v in run.items() if k not in ("seconds", "tokens_per_s", "loss")}
+            {k: v for k, v in run.items() if k not in ("seconds", "tokens", "tokens_per_s", "loss")}
         )
     if "plain" in runs:
         for engine in ("ray", "steps"):
