@@ -37,7 +37,9 @@ def read_snapshot(
     rows: dict[str, list[dict[str, Any]]] = {}
     pinned: dict[str, int] = {}
     for table in tables:
-        delta = _open(settings, table, (versions or {}).get(table))
+        version = (versions or {}).get(table)
+        # -1 pins "not written yet": the table may exist now, but the run saw nothing of it.
+        delta = None if version is not None and version < 0 else _open(settings, table, version)
         if delta is None:
             rows[table], pinned[table] = [], -1
             continue

@@ -46,3 +46,12 @@ def test_corrections_stored_in_delta_reach_the_mix_and_versions_pin_them(tmp_pat
     first = read_snapshot(settings, ["feedback"], versions={"feedback": 0})
     assert [r["id"] for r in first.rows["feedback"]] == ["fb1"]
     assert ids_at(settings, {"feedback": 0}) == {"fb1"}
+
+
+def test_a_table_pinned_before_it_existed_reads_empty_once_it_does(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    before = read_snapshot(settings, ["feedback"])
+    assert before.versions == {"feedback": -1}
+    append_rows(settings.table_uri("feedback"), FeedbackRecord, [correction(1)])
+    again = read_snapshot(settings, ["feedback"], versions=before.versions)
+    assert again.rows == {"feedback": []} and again.versions == {"feedback": -1}
