@@ -162,6 +162,9 @@ class ServingSettings(Section):
     max_tokens: int = Field(256, ge=1, description="the largest max_tokens a request may ask")
     max_prompt_chars: int = Field(32_000, ge=1, description="larger prompts are refused (413)")
     quantize: bool = Field(True, description="int8 dynamic quantization on CPUs")
+    cache_size: int = Field(
+        4096, ge=0, description="greedy completions kept per router (0: no cache)"
+    )
 
 
 class Settings(BaseSettings):

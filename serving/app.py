@@ -6,6 +6,7 @@
   and screens the request, picks the version (weighted, sticky per key: :mod:`serving.routing`),
   sends one engine request per prompt to that version's deployment, redacts secrets from the
   completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields.
+  Greedy completions are cached per version (LRU, ``CODEMILL_SERVING_CACHE_SIZE``).
 
 ``GET /v1/models`` lists the served versions and their weights, ``GET /healthz`` answers
 without a key, ``GET /metrics`` is Prometheus text (requests, errors and latency by version).
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
 from fastapi.responses import JSONResponse, Response
@@ -71,6 +73,10 @@ def _redacted(completion: Completion) -> Completion:
     return replace(completion, choices=choices)
 
 
+def _cacheable(request: Request) -> bool:
+    return request.sampling.temperature == 0
+
+
 class _Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -82,6 +88,12 @@ class _Metrics:
         )
         self.refused = Counter(
             "codemill_refused_requests", "Requests refused", ["reason"], registry=self.registry
+        )
+        self.cache_hits = Counter(
+            "codemill_cache_hits",
+            "Completions answered from the cache",
+            ["version"],
+            registry=self.registry,
         )
         self.tokens = Counter(
             "codemill_completion_tokens", "Tokens generated", ["version"], registry=self.registry
@@ -109,6 +121,10 @@ class Router:
         self.settings = settings
         self.keys = parse_keys(ensure_keys(settings))
         self.metrics = _Metrics()
+        # (version, request) -> completion; only greedy requests, whose answer is fixed.
+        self.cache: LRUCache[tuple[str, Request], Completion] = LRUCache(
+            maxsize=settings.serving.cache_size
+        )
 
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
@@ -155,10 +171,7 @@ class Router:
         started = time.perf_counter()
         self.metrics.requests.labels(version).inc()
         try:
-            handle = self.models[version]
-            done = await asyncio.gather(
-                *(handle.complete.remote(r) for r in body.engine_requests())
-            )
+            done = await self._complete(version, body.engine_requests())
         except Exception as error:  # the model replica failed: the client sees a 503
             self.metrics.errors.labels(version).inc()
             return self._error(503, f"model {version} failed: {type(error).__name__}", "model")
@@ -168,6 +181,23 @@ class Router:
         response = CompletionResponse.of(version, cleaned, seconds * 1000)
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
         return JSONResponse(response.model_dump())
+
+    async def _complete(self, version: str, requests: list[Request]) -> list[Completion]:
+        """Each request's completion: greedy ones from the cache where asked before."""
+        handle = self.models[version]
+        found: dict[int, Completion] = {}
+        for index, request in enumerate(requests):
+            cached = self.cache.get((version, request)) if _cacheable(request) else None
+            if cached is not None:
+                found[index] = cached
+                self.metrics.cache_hits.labels(version).inc()
+        missing = [i for i in range(len(requests)) if i not in found]
+        made = await asyncio.gather(*(handle.complete.remote(requests[i]) for i in missing))
+        for index, completion in zip(missing, made, strict=True):
+            found[index] = completion
+            if _cacheable(requests[index]) and self.cache.maxsize:
+                self.cache[(version, requests[index])] = completion
+        return [found[i] for i in range(len(requests))]
 
     def _version(self, asked: str, user: str) -> str:
         if asked in self.models:

@@ -95,9 +95,12 @@ def test_models_health_and_metrics(api: str) -> None:
     assert status == 200 and [m["id"] for m in body["data"]] == ["base"]
     with urllib.request.urlopen(f"{api}/healthz", timeout=30) as response:
         assert json.loads(response.read())["status"] == "ok"
-    call(f"{api}/v1/completions", {"prompt": "def g():\n", "max_tokens": 2})
+    first = call(f"{api}/v1/completions", {"prompt": "def g():\n", "max_tokens": 3})[1]
+    again = call(f"{api}/v1/completions", {"prompt": "def g():\n", "max_tokens": 3})[1]
+    assert again["choices"] == first["choices"] and again["id"] != first["id"]
     with urllib.request.urlopen(f"{api}/metrics", timeout=30) as response:
         text = response.read().decode()
+    assert 'codemill_cache_hits_total{version="base"} 1.0' in text  # the greedy repeat
     assert 'codemill_completions_total{version="base"}' in text
     assert "codemill_completion_latency_seconds_bucket" in text
     assert 'codemill_refused_requests_total{reason="auth"}' in text
