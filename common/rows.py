@@ -264,7 +264,8 @@ SinkRecord = Annotated[
     | ArchitectureExample
     | Bundle
     | Reject
-    | CommitRecord,
+    | CommitRecord
+    | FeedbackRecord,
     Field(discriminator="dataset"),
 ]
 SINK_RECORD: TypeAdapter[SinkRecord] = TypeAdapter(SinkRecord)

@@ -1,4 +1,5 @@
-"""The Faust app: the push processor and the Delta sink as agents, compaction as a timer.
+"""The Faust app: the push processor, the Delta sink and the feedback writer as agents,
+compaction as a timer.
 
 Delivery is at-least-once (Faust's default); exactly-once results come from the sink's
 idempotent Delta commits (see :mod:`streams.sink`), not from Kafka transactions.
@@ -63,9 +64,11 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     partitions = kafka.partitions
     pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
     examples = app.topic(Topic.EXAMPLES, value_serializer="raw", partitions=partitions)
+    feedback = app.topic(Topic.FEEDBACK, value_serializer="raw", partitions=partitions)
     producer = AsyncProducer(kafka.client_config())
     processor = PushProcessor(settings, producer)
     sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.EXAMPLES}")
+    feedback_sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.FEEDBACK}")
 
     @app.agent(pushes)
     async def process_pushes(stream: StreamT[bytes]) -> None:
@@ -89,8 +92,21 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
         async for events in batches:
             batch = [_incoming(event) for event in events]
             result = await asyncio.to_thread(sink.write, batch)
-            _observe(app, batch, result)
+            _observe(app, batch, result, Topic.EXAMPLES)
             log.info("sink batch of %d: %s", len(batch), describe(result))
+
+    @app.agent(feedback)
+    async def write_feedback(stream: StreamT[bytes]) -> None:
+        """Developers' verdicts on completions into Delta ``feedback`` (the training mix reads
+        its corrections from there)."""
+        batches = cast(Stream[bytes], stream).take_events(
+            settings.lake.batch_size, within=settings.lake.batch_seconds
+        )
+        async for events in batches:
+            batch = [_incoming(event) for event in events]
+            result = await asyncio.to_thread(feedback_sink.write, batch)
+            _observe(app, batch, result, Topic.FEEDBACK)
+            log.info("feedback batch of %d: %s", len(batch), describe(result))
 
     @app.timer(interval=settings.lake.compact_every_seconds)  # type: ignore[untyped-decorator]
     async def compact_tables() -> None:
@@ -114,6 +130,7 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     @app.on_partitions_assigned.connect
     def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         sink.forget()
+        feedback_sink.forget()
         processor.forget()
 
     @app.on_before_shutdown.connect
@@ -129,7 +146,7 @@ def _incoming(event: EventT[bytes]) -> Incoming:
     return Incoming(message.partition, message.offset, message.value or b"")
 
 
-def _observe(app: faust.App, batch: list[Incoming], result: BatchResult) -> None:
+def _observe(app: faust.App, batch: list[Incoming], result: BatchResult, topic: str) -> None:
     for table, n in result.written.items():
         metrics.ROWS_WRITTEN.labels(table).inc(n)
     metrics.SINK_DUPLICATES.labels("replay").inc(result.replayed)
@@ -140,6 +157,6 @@ def _observe(app: faust.App, batch: list[Incoming], result: BatchResult) -> None
     for item in batch:
         done[item.partition] = max(item.offset, done.get(item.partition, -1))
     for partition, offset in done.items():
-        high = app.consumer.highwater(TP(Topic.EXAMPLES, partition))
+        high = app.consumer.highwater(TP(topic, partition))
         if high is not None:
-            metrics.LAG.labels(Topic.EXAMPLES, str(partition)).set(max(0, high - offset - 1))
+            metrics.LAG.labels(topic, str(partition)).set(max(0, high - offset - 1))

@@ -45,6 +45,7 @@ WRITE_ORDER = (
     "error_fix",
     "refactoring",
     "architecture",
+    "feedback",
     "rejects",
     "commits",
 )
@@ -231,7 +232,7 @@ class DeltaSink:
                 data["repo"], pc.binary_join_element_wise(data["sha"], data["status"], ":"), "@"
             )
             return Keys(ids=set(keys.to_pylist()))
-        if table == "rejects":
+        if table in ("rejects", "feedback"):  # kept by id alone: no content keys
             return Keys(ids=set(scan(delta, ["id"])["id"].to_pylist()))
         data = scan(delta, ["id", "content_hash", "lsh_bands"])
         return Keys(
