@@ -165,6 +165,12 @@ class ServingSettings(Section):
     cache_size: int = Field(
         4096, ge=0, description="greedy completions kept per router (0: no cache)"
     )
+    feedback: bool = Field(
+        True, description="collect developers' feedback (off: /v1/feedback stores nothing)"
+    )
+    remembered_completions: int = Field(
+        100_000, ge=1, description="recent completions kept to tie feedback to its version"
+    )
 
 
 class Settings(BaseSettings):

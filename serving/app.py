@@ -8,13 +8,17 @@
   completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields.
   Greedy completions are cached per version (LRU, ``CODEMILL_SERVING_CACHE_SIZE``).
 
-``GET /v1/models`` lists the served versions and their weights, ``GET /healthz`` answers
+``POST /v1/feedback`` ties a verdict (accept, reject, correction, rating) to a completion id the
+router served, redacts it and produces it to ``codemill.feedback`` (a Faust agent stores it in
+Delta); ``CODEMILL_SERVING_FEEDBACK=false`` turns collection off. ``GET /v1/models`` lists the
+served versions and their weights, ``GET /healthz`` answers
 without a key, ``GET /metrics`` is Prometheus text (requests, errors and latency by version).
 """
 
 import asyncio
 import time
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +31,16 @@ from pydantic import ValidationError
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from common.ids import example_id
+from common.names import Topic
+from common.rows import FeedbackRecord
 from common.settings import Settings
 from serving.engine import Completion, Request, TransformersEngine
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
 from serving.routing import pick_version
-from serving.schema import CompletionRequest, CompletionResponse
+from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
+from streams.kafka import AsyncProducer
 
 api = FastAPI(title="codemill inference API")
 APP_NAME = "codemill"
@@ -73,6 +81,30 @@ def _redacted(completion: Completion) -> Completion:
     return replace(completion, choices=choices)
 
 
+def _feedback_record(
+    body: FeedbackRequest, served: tuple[str, str, str, str], user: str
+) -> FeedbackRecord:
+    """The stored verdict: texts redacted, the key known by its id, the same id for a retry."""
+    version, prompt, suffix, shown = served
+
+    def clean(text: str) -> str:
+        return clean_completion(text)[0]
+
+    return FeedbackRecord(
+        id=example_id(user, body.completion_id, body.kind, body.corrected or str(body.rating)),
+        completion_id=body.completion_id,
+        model_version=version,
+        kind=body.kind,
+        prompt=clean(body.context or prompt),
+        suffix=clean(body.suffix or suffix),
+        original=clean(body.original or shown),
+        corrected=clean(body.corrected),
+        rating=body.rating,
+        user_hash=user,
+        received_at=datetime.now(UTC),
+    )
+
+
 def _cacheable(request: Request) -> bool:
     return request.sampling.temperature == 0
 
@@ -93,6 +125,12 @@ class _Metrics:
             "codemill_cache_hits",
             "Completions answered from the cache",
             ["version"],
+            registry=self.registry,
+        )
+        self.feedback = Counter(
+            "codemill_feedback",
+            "Feedback on completions",
+            ["version", "kind"],
             registry=self.registry,
         )
         self.tokens = Counter(
@@ -124,6 +162,13 @@ class Router:
         # (version, request) -> completion; only greedy requests, whose answer is fixed.
         self.cache: LRUCache[tuple[str, Request], Completion] = LRUCache(
             maxsize=settings.serving.cache_size
+        )
+        # completion id -> (version, prompt, suffix, text): feedback names only the id.
+        self.served: LRUCache[str, tuple[str, str, str, str]] = LRUCache(
+            maxsize=settings.serving.remembered_completions
+        )
+        self.producer = (
+            AsyncProducer(settings.kafka.client_config()) if settings.serving.feedback else None
         )
 
     @api.get("/healthz")
@@ -179,8 +224,33 @@ class Router:
         self.metrics.latency.labels(version).observe(seconds)
         cleaned = [_redacted(c) for c in done]
         response = CompletionResponse.of(version, cleaned, seconds * 1000)
+        shown = cleaned[0].choices[0].text if cleaned and cleaned[0].choices else ""
+        self.served[response.id] = (version, body.prompts()[0], body.suffix or "", shown)
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
         return JSONResponse(response.model_dump())
+
+    @api.post("/v1/feedback")
+    async def feedback(self, request: HttpRequest) -> Response:
+        key = self._key(request, "feedback")
+        if isinstance(key, Response):
+            return key
+        if self.producer is None:
+            return self._error(403, "feedback collection is off for this deployment", "off")
+        try:
+            body = FeedbackRequest.model_validate_json(await request.body())
+        except ValidationError as invalid:
+            first = invalid.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            return self._error(400, f"{where}: {first['msg']}", "invalid")
+        served = self.served.get(body.completion_id)
+        if served is None:
+            return self._error(404, f"unknown completion id {body.completion_id!r}", "unknown")
+        record = _feedback_record(body, served, key.id)
+        await self.producer.produce(
+            Topic.FEEDBACK, record.model_version, record.model_dump_json().encode()
+        )
+        self.metrics.feedback.labels(record.model_version, record.kind).inc()
+        return JSONResponse({"id": record.id, "status": "accepted"}, status_code=202)
 
     async def _complete(self, version: str, requests: list[Request]) -> list[Completion]:
         """Each request's completion: greedy ones from the cache where asked before."""
@@ -231,10 +301,17 @@ def application(settings: Settings, versions: list[ServedVersion]) -> Any:
 
 
 def start(settings: Settings, versions: list[ServedVersion]) -> None:
-    """Run the API on Ray Serve at ``settings.serving`` host and port (Ray local or joined)."""
+    """Start Ray (local, or join ``CODEMILL_RAY_ADDRESS``) and Serve's HTTP proxy at
+    ``settings.serving`` host and port, then :func:`deploy` ``versions``."""
     import ray
 
     if not ray.is_initialized():
         ray.init(address=settings.ray_address or None, include_dashboard=False)
     serve.start(http_options={"host": settings.serving.host, "port": settings.serving.port})
+    deploy(settings, versions)
+
+
+def deploy(settings: Settings, versions: list[ServedVersion]) -> None:
+    """Serve ``versions`` (replacing what was served; Serve keeps the old replicas answering
+    until the new ones are up)."""
     serve.run(application(settings, versions), name=APP_NAME, route_prefix="/")
