@@ -18,7 +18,6 @@ without a key, ``GET /metrics`` is Prometheus text (requests, errors and latency
 import asyncio
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +25,18 @@ from cachetools import LRUCache
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import generate_latest
 from pydantic import ValidationError
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from common.ids import example_id
 from common.names import Topic
-from common.rows import FeedbackRecord
 from common.settings import Settings
 from serving.engine import Completion, Request, TransformersEngine
+from serving.feedback import feedback_record
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
+from serving.metrics import ApiMetrics
 from serving.routing import pick_version
 from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
 from streams.kafka import AsyncProducer
@@ -81,68 +80,8 @@ def _redacted(completion: Completion) -> Completion:
     return replace(completion, choices=choices)
 
 
-def _feedback_record(
-    body: FeedbackRequest, served: tuple[str, str, str, str], user: str
-) -> FeedbackRecord:
-    """The stored verdict: texts redacted, the key known by its id, the same id for a retry."""
-    version, prompt, suffix, shown = served
-
-    def clean(text: str) -> str:
-        return clean_completion(text)[0]
-
-    return FeedbackRecord(
-        id=example_id(user, body.completion_id, body.kind, body.corrected or str(body.rating)),
-        completion_id=body.completion_id,
-        model_version=version,
-        kind=body.kind,
-        prompt=clean(body.context or prompt),
-        suffix=clean(body.suffix or suffix),
-        original=clean(body.original or shown),
-        corrected=clean(body.corrected),
-        rating=body.rating,
-        user_hash=user,
-        received_at=datetime.now(UTC),
-    )
-
-
 def _cacheable(request: Request) -> bool:
     return request.sampling.temperature == 0
-
-
-class _Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "codemill_completions", "Completion requests", ["version"], registry=self.registry
-        )
-        self.errors = Counter(
-            "codemill_completion_errors", "Failed completions", ["version"], registry=self.registry
-        )
-        self.refused = Counter(
-            "codemill_refused_requests", "Requests refused", ["reason"], registry=self.registry
-        )
-        self.cache_hits = Counter(
-            "codemill_cache_hits",
-            "Completions answered from the cache",
-            ["version"],
-            registry=self.registry,
-        )
-        self.feedback = Counter(
-            "codemill_feedback",
-            "Feedback on completions",
-            ["version", "kind"],
-            registry=self.registry,
-        )
-        self.tokens = Counter(
-            "codemill_completion_tokens", "Tokens generated", ["version"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "codemill_completion_latency_seconds",
-            "Completion latency",
-            ["version"],
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
-        )
 
 
 @serve.deployment
@@ -158,7 +97,7 @@ class Router:
         self.shares = sorted(weights.items(), key=lambda item: item[1])  # the canary first
         self.settings = settings
         self.keys = parse_keys(ensure_keys(settings))
-        self.metrics = _Metrics()
+        self.metrics = ApiMetrics()
         # (version, request) -> completion; only greedy requests, whose answer is fixed.
         self.cache: LRUCache[tuple[str, Request], Completion] = LRUCache(
             maxsize=settings.serving.cache_size
@@ -245,7 +184,7 @@ class Router:
         served = self.served.get(body.completion_id)
         if served is None:
             return self._error(404, f"unknown completion id {body.completion_id!r}", "unknown")
-        record = _feedback_record(body, served, key.id)
+        record = feedback_record(body, served, key.id)
         await self.producer.produce(
             Topic.FEEDBACK, record.model_version, record.model_dump_json().encode()
         )
