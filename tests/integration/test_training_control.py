@@ -70,11 +70,13 @@ def test_a_stop_request_checkpoints_and_ends_the_run(tmp_path: Path, tiny_base: 
 
 
 def test_a_killed_worker_resumes_from_the_last_checkpoint(tmp_path: Path, tiny_base: Path) -> None:
-    settings = settings_for(tmp_path, max_steps=40, save_steps=6)
+    settings = settings_for(tmp_path, max_steps=60, save_steps=5)
     killed: list[dict[str, Any]] = []
 
     def on_progress(figures: dict[str, Any]) -> None:
-        if figures["step"] >= 8 and not killed:
+        # Well after the first checkpoints: Ray's controller registers a reported checkpoint
+        # asynchronously, so one reported just before the kill may not be known yet.
+        if figures["step"] >= 25 and not killed:
             killed.append(figures)
             os.kill(figures["worker_pid"], signal.SIGKILL)
 
@@ -82,7 +84,7 @@ def test_a_killed_worker_resumes_from_the_last_checkpoint(tmp_path: Path, tiny_b
         settings, source_texts(), str(tiny_base), "killed", tmp_path / "adapter", None, on_progress
     )
     assert killed, "the run ended before the worker could be killed"
-    assert tuned.metrics["step"] == 40 and not tuned.stopped
+    assert tuned.metrics["step"] == 60 and not tuned.stopped
     assert tuned.metrics["worker_pid"] != killed[0]["worker_pid"]  # a new worker finished it
     resumed = tuned.metrics["resumed_from_step"]
-    assert resumed > 0 and resumed % 6 == 0  # from a checkpoint, not from the start
+    assert resumed > 0 and resumed % 5 == 0  # from a checkpoint, not from the start
