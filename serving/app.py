@@ -4,7 +4,8 @@
   with its adapter merged) and completes requests in dynamic batches (``@serve.batch``).
 * :class:`Router` is the HTTP ingress (FastAPI): it checks the API key and its scope, validates
   and screens the request, picks the version (weighted, sticky per key: :mod:`serving.routing`),
-  sends one engine request per prompt to that version's deployment, redacts secrets from the
+  sends one engine request per prompt to that version's deployment (and, should it fail, to the
+  heaviest other version: a broken canary costs its users no error), redacts secrets from the
   completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields.
   Greedy completions are cached per version (LRU, ``CODEMILL_SERVING_CACHE_SIZE``).
 
@@ -37,7 +38,7 @@ from serving.feedback import feedback_record
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
 from serving.metrics import ApiMetrics
-from serving.routing import pick_version
+from serving.routing import fallback, pick_version
 from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
 from streams.kafka import AsyncProducer
 
@@ -156,9 +157,19 @@ class Router:
         self.metrics.requests.labels(version).inc()
         try:
             done = await self._complete(version, body.engine_requests())
-        except Exception as error:  # the model replica failed: the client sees a 503
+        except Exception as error:  # the version failed: another answers, if there is one
             self.metrics.errors.labels(version).inc()
-            return self._error(503, f"model {version} failed: {type(error).__name__}", "model")
+            other = fallback(self.shares, version)
+            if other is None:
+                return self._error(503, f"model {version} failed: {type(error).__name__}", "model")
+            version = other
+            self.metrics.requests.labels(version).inc()
+            try:
+                done = await self._complete(version, body.engine_requests())
+            except Exception as again:
+                self.metrics.errors.labels(version).inc()
+                reason = f"models failed: {type(error).__name__}, {type(again).__name__}"
+                return self._error(503, reason, "model")
         seconds = time.perf_counter() - started
         self.metrics.latency.labels(version).observe(seconds)
         cleaned = [_redacted(c) for c in done]

@@ -31,3 +31,10 @@ def pick_version(shares: Sequence[tuple[str, float]], user: str) -> str:
         if point < edge:
             return version
     return live[-1][0]  # rounding at the very top
+
+
+def fallback(shares: Sequence[tuple[str, float]], failed: str) -> str | None:
+    """The version to answer when ``failed`` could not: the heaviest other one (the stable
+    version when a canary fails), None when there is no other."""
+    others = [(weight, version) for version, weight in shares if version != failed and weight > 0]
+    return max(others)[1] if others else None

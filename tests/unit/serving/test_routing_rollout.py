@@ -6,7 +6,7 @@ import random
 import pytest
 
 from serving.rollout import Live, Thresholds, judge_canary, wilson
-from serving.routing import pick_version, user_point
+from serving.routing import fallback, pick_version, user_point
 
 USERS = [f"key-{i}" for i in range(5000)]
 
@@ -29,6 +29,14 @@ def test_a_version_of_weight_zero_is_never_picked() -> None:
     assert {pick_version([("c", 0), ("s", 1)], u) for u in USERS[:500]} == {"s"}
     with pytest.raises(ValueError, match="positive"):
         pick_version([("c", 0)], "u")
+
+
+def test_a_failed_canary_falls_back_to_the_stable_version() -> None:
+    shares = [("0.3.0", 0.2), ("0.2.0", 0.8)]
+    assert fallback(shares, "0.3.0") == "0.2.0"
+    assert fallback(shares, "0.2.0") == "0.3.0"  # the stable failed: the canary is all there is
+    assert fallback([("0.2.0", 1.0)], "0.2.0") is None
+    assert fallback([("0.3.0", 0.0), ("0.2.0", 1.0)], "0.2.0") is None  # retired: weight 0
 
 
 def test_wilson_intervals_match_known_values() -> None:
