@@ -182,7 +182,7 @@ def own_steps(
     optimisation = Optimisation.of(model, training, total)
     last: dict[str, Any] = {}
 
-    def on_step(figures: dict[str, Any]) -> bool:
+    def on_step(figures: dict[str, Any], checkpoint: bool) -> bool:
         last.update(figures)
         return False
 

@@ -140,9 +140,7 @@ class Router:
         try:
             body = CompletionRequest.model_validate_json(raw)
         except ValidationError as invalid:
-            first = invalid.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
-            return self._error(400, f"{where}: {first['msg']}", "invalid")
+            return self._invalid(invalid)
         if body.max_tokens > self.settings.serving.max_tokens:
             limit = self.settings.serving.max_tokens
             return self._error(400, f"max_tokens: at most {limit}", "invalid")
@@ -152,24 +150,23 @@ class Router:
             screening = screen_prompt(prompt, body.suffix or "")
             if screening.verdict == "refuse":
                 return self._error(400, f"refused: {screening.reason}", "adversarial")
-        version = self._version(body.model, body.user or key.id)
+        chosen = self._version(body.model, body.user or key.id)
+        # The chosen version, then (should it fail) the heaviest other one.
+        tries = [chosen]
+        if (other := fallback(self.shares, chosen)) is not None:
+            tries.append(other)
         started = time.perf_counter()
-        self.metrics.requests.labels(version).inc()
-        try:
-            done = await self._complete(version, body.engine_requests())
-        except Exception as error:  # the version failed: another answers, if there is one
-            self.metrics.errors.labels(version).inc()
-            other = fallback(self.shares, version)
-            if other is None:
-                return self._error(503, f"model {version} failed: {type(error).__name__}", "model")
-            version = other
+        requests, failures = body.engine_requests(), []
+        for version in tries:
             self.metrics.requests.labels(version).inc()
             try:
-                done = await self._complete(version, body.engine_requests())
-            except Exception as again:
+                done = await self._complete(version, requests)
+                break
+            except Exception as error:
                 self.metrics.errors.labels(version).inc()
-                reason = f"models failed: {type(error).__name__}, {type(again).__name__}"
-                return self._error(503, reason, "model")
+                failures.append(f"model {version} failed: {type(error).__name__}")
+        else:
+            return self._error(503, "; ".join(failures), "model")
         seconds = time.perf_counter() - started
         self.metrics.latency.labels(version).observe(seconds)
         cleaned = [_redacted(c) for c in done]
@@ -189,9 +186,7 @@ class Router:
         try:
             body = FeedbackRequest.model_validate_json(await request.body())
         except ValidationError as invalid:
-            first = invalid.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
-            return self._error(400, f"{where}: {first['msg']}", "invalid")
+            return self._invalid(invalid)
         served = self.served.get(body.completion_id)
         if served is None:
             return self._error(404, f"unknown completion id {body.completion_id!r}", "unknown")
@@ -233,6 +228,12 @@ class Router:
     def _refused(self, request: HttpRequest, scope: Scope) -> Response | None:
         key = self._key(request, scope)
         return key if isinstance(key, Response) else None
+
+    def _invalid(self, invalid: ValidationError) -> Response:
+        """A 400 naming the first field at fault and why."""
+        first = invalid.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        return self._error(400, f"{where}: {first['msg']}", "invalid")
 
     def _error(self, status: int, message: str, kind: str) -> Response:
         self.metrics.refused.labels(kind).inc()

@@ -72,6 +72,7 @@ class TransformersEngine:
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.tokenizer.padding_side = "left"  # generation continues each prompt's last token
         self.version = version
         self.max_prompt_tokens = max_prompt_tokens
         self.device = next(model.parameters()).device
@@ -112,7 +113,6 @@ class TransformersEngine:
         return [done[i] for i in range(len(requests))]
 
     def _batch(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
-        self.tokenizer.padding_side = "left"
         encoded = self.tokenizer(
             prompts,
             return_tensors="pt",

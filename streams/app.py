@@ -1,5 +1,5 @@
-"""The Faust app: the push processor, the Delta sink and the feedback writer as agents,
-compaction as a timer.
+"""The Faust app: the push processor and a Delta sink per written topic (examples, feedback) as
+agents, compaction as a timer.
 
 Delivery is at-least-once (Faust's default); exactly-once results come from the sink's
 idempotent Delta commits (see :mod:`streams.sink`), not from Kafka transactions.
@@ -7,6 +7,7 @@ idempotent Delta commits (see :mod:`streams.sink`), not from Kafka transactions.
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 import faust
@@ -27,6 +28,7 @@ from streams.sink import BatchResult, DeltaSink, Incoming, describe
 log = logging.getLogger(__name__)
 
 COMPACTED = (Table.COMPLETION, Table.REJECTS, Table.COMMITS)
+SUNK = (Topic.EXAMPLES, Topic.FEEDBACK)  # topics written to Delta by the sink
 
 
 def _broker_url(bootstrap: str) -> str:
@@ -63,12 +65,16 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
     )
     partitions = kafka.partitions
     pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
-    examples = app.topic(Topic.EXAMPLES, value_serializer="raw", partitions=partitions)
-    feedback = app.topic(Topic.FEEDBACK, value_serializer="raw", partitions=partitions)
     producer = AsyncProducer(kafka.client_config())
     processor = PushProcessor(settings, producer)
-    sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.EXAMPLES}")
-    feedback_sink = DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{Topic.FEEDBACK}")
+    # Examples, and developers' verdicts on completions (the training mix reads the
+    # corrections from Delta ``feedback``), each through its own idempotent sink.
+    sinks = {
+        topic: DeltaSink(settings, app_prefix=f"codemill-sink:{cluster}:{topic}") for topic in SUNK
+    }
+    for topic, sink in sinks.items():
+        channel = app.topic(topic, value_serializer="raw", partitions=partitions)
+        app.agent(channel, name=f"write-{topic}")(_sink_agent(app, settings, topic, sink))
 
     @app.agent(pushes)
     async def process_pushes(stream: StreamT[bytes]) -> None:
@@ -83,30 +89,6 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
                 await processor.handle_review(event)
             else:
                 await processor.handle(event)
-
-    @app.agent(examples)
-    async def write_examples(stream: StreamT[bytes]) -> None:
-        batches = cast(Stream[bytes], stream).take_events(
-            settings.lake.batch_size, within=settings.lake.batch_seconds
-        )
-        async for events in batches:
-            batch = [_incoming(event) for event in events]
-            result = await asyncio.to_thread(sink.write, batch)
-            _observe(app, batch, result, Topic.EXAMPLES)
-            log.info("sink batch of %d: %s", len(batch), describe(result))
-
-    @app.agent(feedback)
-    async def write_feedback(stream: StreamT[bytes]) -> None:
-        """Developers' verdicts on completions into Delta ``feedback`` (the training mix reads
-        its corrections from there)."""
-        batches = cast(Stream[bytes], stream).take_events(
-            settings.lake.batch_size, within=settings.lake.batch_seconds
-        )
-        async for events in batches:
-            batch = [_incoming(event) for event in events]
-            result = await asyncio.to_thread(feedback_sink.write, batch)
-            _observe(app, batch, result, Topic.FEEDBACK)
-            log.info("feedback batch of %d: %s", len(batch), describe(result))
 
     @app.timer(interval=settings.lake.compact_every_seconds)  # type: ignore[untyped-decorator]
     async def compact_tables() -> None:
@@ -129,8 +111,8 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
 
     @app.on_partitions_assigned.connect
     def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        sink.forget()
-        feedback_sink.forget()
+        for sink in sinks.values():
+            sink.forget()
         processor.forget()
 
     @app.on_before_shutdown.connect
@@ -139,6 +121,24 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
         processor.close()
 
     return app
+
+
+def _sink_agent(
+    app: faust.App, settings: Settings, topic: str, sink: DeltaSink
+) -> Callable[[StreamT[bytes]], Coroutine[Any, Any, None]]:
+    """The agent writing ``topic`` to Delta in micro-batches."""
+
+    async def write(stream: StreamT[bytes]) -> None:
+        batches = cast(Stream[bytes], stream).take_events(
+            settings.lake.batch_size, within=settings.lake.batch_seconds
+        )
+        async for events in batches:
+            batch = [_incoming(event) for event in events]
+            result = await asyncio.to_thread(sink.write, batch)
+            _observe(app, batch, result, topic)
+            log.info("%s batch of %d: %s", topic, len(batch), describe(result))
+
+    return write
 
 
 def _incoming(event: EventT[bytes]) -> Incoming:

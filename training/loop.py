@@ -92,15 +92,15 @@ def train_loop(config: dict[str, Any]) -> None:
     done = _restore(_peft(model), optimisation)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    def on_step(figures: dict[str, Any]) -> bool:
+    def on_step(figures: dict[str, Any], checkpoint: bool) -> bool:
         figures["worker_pid"] = os.getpid()
         stopped = False
         if job.progress is not None and rank == 0:
             stopped = bool(ray.get(job.progress.post.remote(figures)))
         stopped = _agreed(stopped, device)
-        step = figures["step"]
-        if step >= total or stopped or step % settings.save_steps == 0:
-            _report(_peft(model), optimisation, step, {**figures, "stopped": stopped}, rank)
+        if checkpoint or stopped:
+            figures = {**figures, "stopped": stopped}
+            _report(_peft(model), optimisation, figures["step"], figures, rank)
         return stopped
 
     run_steps(model, examples, settings, optimisation, device, pad, done, total, on_step, world)

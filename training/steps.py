@@ -19,8 +19,9 @@ from common.settings import TrainingSettings
 from training.batches import IGNORE, Batch, Encoded, batches
 from training.tiny import native_bf16
 
-# Called after every step with its figures; answers whether to stop after this step.
-OnStep = Callable[[dict[str, Any]], bool]
+# Called after every step with its figures and whether a checkpoint is due (every
+# ``save_steps`` and at the last step); answers whether to stop after this step.
+OnStep = Callable[[dict[str, Any], bool], bool]
 
 
 @dataclass
@@ -73,9 +74,9 @@ def run_steps(
         step += 1
         tokens += batch.tokens * world
         loss_sum, losses = loss_sum + batch_loss.detach(), losses + 1
-        reported = step >= total or step % settings.save_steps == 0
+        checkpoint = step >= total or step % settings.save_steps == 0
         now = time.perf_counter()
-        if reported or now - read_at >= 1.0:
+        if checkpoint or now - read_at >= 1.0:
             loss, read_at = (loss_sum / losses).item(), now
         elapsed = now - started
         figures = {
@@ -88,9 +89,9 @@ def run_steps(
             "examples": len(examples) * world,
             "resumed_from_step": done,
         }
-        if on_step(figures) or step >= total:
+        if on_step(figures, checkpoint) or step >= total:
             break
-        if reported:
+        if checkpoint:
             loss_sum, losses = torch.zeros((), device=device), 0
     return step
 

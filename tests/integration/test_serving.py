@@ -4,10 +4,9 @@ and scopes are enforced, bad and adversarial requests get 4xx reasons, metrics c
 """
 
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from functools import partial
 
 import pytest
 import ray
@@ -17,6 +16,7 @@ from ray import serve
 from common.settings import Settings
 from infra.broker import free_port
 from serving.app import ServedVersion, start
+from tests.support.http import json_call
 from training.tiny import train_tiny
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -40,16 +40,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ray.shutdown()
 
 
-def call(url: str, body: dict[str, Any] | None = None, key: str | None = KEY) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body else None)
-    request.add_header("Content-Type", "application/json")
-    if key is not None:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+call = partial(json_call, key=KEY)
 
 
 def test_the_openai_client_completes_against_the_endpoint(api: str) -> None:

@@ -4,10 +4,8 @@ version, the key known by its id); unknown completions get 404, a key without th
 403, and with collection turned off nothing is taken."""
 
 import json
-import urllib.error
-import urllib.request
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 import ray
@@ -20,6 +18,7 @@ from infra.stack import local_stack
 from serving.app import ServedVersion, deploy, start
 from serving.keys import parse_keys
 from tests.integration.conftest import eventually, make_settings
+from tests.support.http import json_call
 from training.tiny import train_tiny
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -28,15 +27,7 @@ COMPLETE_ONLY = "cli-key-0123456789abcdef"
 PLANTED = "AKIAQ3EGRT7YV5NLK2ZD"
 
 
-def post(url: str, body: dict[str, Any], key: str = KEY) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode())
-    request.add_header("Content-Type", "application/json")
-    request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+post = partial(json_call, key=KEY)
 
 
 def test_a_correction_reaches_delta_tied_to_its_version(tmp_path: Path) -> None:

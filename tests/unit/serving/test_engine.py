@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from serving.engine import Request, Sampling, TransformersEngine
+from tests.support.models import bpe_tokenizer, small_llama
 from training.prompts import FIM_TOKENS, fim_prompt
 
 PATTERN = "def add(a, b):\n    return a + b\n\n"
@@ -20,37 +20,14 @@ START = "def add(a, b):\n    return"  # ends where the tokenizer cuts a token
 
 @pytest.fixture(scope="module")
 def tokenizer() -> PreTrainedTokenizerFast:
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300,
-        special_tokens=["<pad>", "<s>", "</s>", *FIM_TOKENS],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    bpe.train_from_iterator([PATTERN * 4, "def sub(a, b):\n    return a - b\n"], trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
-    )
+    corpus = [PATTERN * 4, "def sub(a, b):\n    return a - b\n"]
+    return bpe_tokenizer(corpus, 300, ["<pad>", "<s>", "</s>", *FIM_TOKENS])
 
 
 @pytest.fixture(scope="module")
 def model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
     """A one-layer Llama fitted to repeat the pattern (ending it with </s> after four)."""
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    fitted = LlamaForCausalLM(config)
+    fitted = small_llama(len(tokenizer), tokenizer).train()
     ids = tokenizer(PATTERN * 4 + "</s>", return_tensors="pt", add_special_tokens=False)
     optimizer = torch.optim.AdamW(fitted.parameters(), lr=1e-2)
     for _ in range(80):

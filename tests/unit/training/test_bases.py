@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from common.errors import ConfigError
 from common.settings import Settings
+from tests.support.models import bpe_tokenizer
 from training import bases
 from training.bases import fim_token_ids, is_saved, load_base, prepare_base
 from training.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, FIM_TOKENS
@@ -132,17 +132,9 @@ def test_smollm2_is_converted_once_and_writes_code(tmp_path: Path) -> None:
 def _plain_model(folder: Path) -> Path:
     """A small, untrained Llama with a byte-level tokenizer that has an eos but no pad and no
     FIM tokens, saved as a hub model is."""
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300,
-        special_tokens=["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator([(STDLIB / "textwrap.py").read_text()], trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>")
+    end = "<|endoftext|>"
+    corpus = [(STDLIB / "textwrap.py").read_text()]
+    tokenizer = bpe_tokenizer(corpus, 300, [end], eos_token=end)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,

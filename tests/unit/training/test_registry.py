@@ -234,19 +234,10 @@ def test_export_is_a_plain_peft_adapter_with_a_model_card(
 ) -> None:
     torch = pytest.importorskip("torch")
     from peft import LoraConfig, PeftModel, get_peft_model
-    from transformers import LlamaConfig, LlamaForCausalLM
 
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=64,
-    )
-    base = LlamaForCausalLM(config).eval()
+    from tests.support.models import small_llama
+
+    base = small_llama(64, hidden_size=32, positions=64)
     pristine = copy.deepcopy(base)
     # Random B matrices (not peft's zeros), so the adapter visibly changes the outputs.
     lora = LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from common.settings import TrainingSettings
+from tests.support.models import small_llama
 from training.batches import IGNORE, Encoded, pad_batch
 from training.steps import Optimisation, run_steps, schedule, weighted_loss
 
@@ -16,17 +16,7 @@ CPU = torch.device("cpu")
 
 
 def small_model() -> Any:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=64,
-    )
-    return LlamaForCausalLM(config).eval()  # type: ignore[no-untyped-call]
+    return small_llama(64, hidden_size=32, layers=2, positions=64)
 
 
 def example(prompt: int, target: int, seed: int, weight: float = 1.0) -> Encoded:
@@ -83,7 +73,7 @@ def test_steps_learn_report_every_step_and_stop_when_asked() -> None:
     optimisation = Optimisation.of(model, settings, total)
     seen: list[dict[str, Any]] = []
 
-    def on_step(figures: dict[str, Any]) -> bool:
+    def on_step(figures: dict[str, Any], checkpoint: bool) -> bool:
         seen.append(figures)
         return bool(figures["step"] == 30)  # a stop request arrives at step 30
 
