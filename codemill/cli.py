@@ -1,6 +1,7 @@
 """The ``codemill`` command line: each command parses, calls one function, and prints."""
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -15,7 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from codemill import report
 from codemill.output import Format, console, emit, fail
+from codemill.serving_commands import register as register_serving_commands
+from codemill.serving_commands import serving
+from codemill.serving_commands import summary as commands_summary
 from codemill.training_commands import register as register_training_commands
+from codemill.training_commands import registry_for
 from common.errors import CodemillError
 from common.names import CONSUMER_GROUP
 from common.settings import Settings
@@ -27,6 +32,7 @@ from training.runs import current_run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 register_training_commands(app)
+register_serving_commands(app)
 
 
 def _own_repository() -> str:
@@ -98,37 +104,98 @@ def demo(
         str | None, typer.Option(help="repository path or URL (default: this one)")
     ] = None,
     max_commits: Annotated[int | None, typer.Option(help="only the most recent N commits")] = None,
+    train: Annotated[
+        bool, typer.Option(help="fine-tune, evaluate and roll the result out as a canary")
+    ] = True,
+    train_steps: Annotated[int, typer.Option(help="optimizer steps of the demo's fine-tune")] = 16,
+    serve: Annotated[
+        bool, typer.Option(help="serve completions and take developers' feedback")
+    ] = True,
+    completions: Annotated[int, typer.Option(help="completions the developers ask for")] = 40,
     fmt: Format = "text",
 ) -> None:
-    """Start the embedded stack, ingest a repository's history, print what landed, and exit."""
+    """The main job, end to end, then exit: start the embedded stack, ingest a repository's
+    history, fine-tune on it, evaluate, roll the new version out as a canary, complete code as
+    developers would and record their feedback; print what happened."""
+    from codemill import demo as steps
+
     try:
-        settings = Settings()
+        settings = steps.demo_settings(Settings(), train_steps)
         source = repo or _own_repository()
         console.print(f"codemill demo: ingesting [bold]{source}[/bold]")
         with local_stack(settings) as stack:
-            console.print(
-                f"stack up: broker {stack.settings.kafka.bootstrap}, lake {settings.lake_uri}"
-            )
-            plan = plan_backfill(stack.settings, source, max_commits=max_commits)
-            figures = _ingest(stack.settings, plan, fmt, timeout=3600, stack=stack)
-        figures["tables"] = report.table_counts(settings)
-        figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
-        figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
+            live = stack.settings
+            console.print(f"stack up: broker {live.kafka.bootstrap}, lake {settings.lake_uri}")
+            plan = plan_backfill(live, source, max_commits=max_commits)
+            figures = _ingest(live, plan, fmt, timeout=3600, stack=stack)
+            figures["tables"] = report.table_counts(settings)
+            figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
+            figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
+            registry = registry_for(live)
+            record = None
+            if train:
+                record, trained = steps.fine_tune(live, registry, console.print)
+                figures["training"] = trained
+            if serve:
+                figures["serving"] = _demo_serving(live, registry, record, completions)
     except CodemillError as exc:
         fail(exc)
+    finally:
+        _stop_ray()
     emit(figures, fmt, "codemill demo")
 
 
+def _demo_serving(
+    settings: Settings, registry: Any, record: Any, completions: int
+) -> dict[str, Any]:
+    """Serve the live version (or the base), roll ``record`` out as a canary when it was
+    blessed, let the developers work, and report what they got and what the lake kept."""
+    from codemill import demo as steps
+    from serving.deploy import deploy, rollout_state
+
+    tasks = steps.tasks_from_lake(settings, completions)
+    before = steps.feedback_rows(settings)
+    with serving(settings, watch=False) as api:
+        console.print(f"inference API at {api['url']}, serving {api['plan']['stable']}")
+        if record is not None and record.status == "blessed":
+            deploy(settings, registry, record.version, "canary")
+            console.print(f"canary: {record.version} for half of the developers")
+        session = steps.developers(api["url"].removesuffix("/v1"), steps.demo_key(settings), tasks)
+        sent = sum(sum(kinds.values()) for kinds in session["feedback"].values())
+        session["feedback_rows_in_delta"] = steps.wait_feedback(settings, before + sent) - before
+        state = rollout_state()
+        session["rollout"] = commands_summary(state)
+    return session
+
+
+def _stop_ray() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
 @app.command()
-def up() -> None:
-    """Run the whole local stack (broker, worker, webhook receiver on :8080) until interrupted."""
+def up(
+    serve: Annotated[
+        bool, typer.Option(help="also serve the inference API (Ray Serve, :8000)")
+    ] = True,
+) -> None:
+    """Run the whole local stack until interrupted: broker, Faust worker, webhook receiver
+    (:8080) and the inference API (:8000) with its rollout controller."""
     from aiohttp import web
 
     from streams.receiver import create_receiver
 
     try:
         settings = Settings()
-        with local_stack(settings) as stack:
+        with local_stack(settings) as stack, contextlib.ExitStack() as api:
+            if serve:
+                served = api.enter_context(serving(stack.settings))
+                console.print(
+                    f"inference API: {served['url']} serving {served['plan']['stable']} "
+                    f"(API keys: {served['keys']})"
+                )
             if stack.broker is not None:
                 console.print(
                     f"embedded broker at {stack.broker.bootstrap} (its log is in memory: on "

@@ -171,6 +171,43 @@ class ServingSettings(Section):
     remembered_completions: int = Field(
         100_000, ge=1, description="recent completions kept to tie feedback to its version"
     )
+    engine: Literal["auto", "transformers", "llamacpp"] = Field(
+        "auto", description="inference engine; auto: llama.cpp on CPUs where it loads the model"
+    )
+    rate_limit: float = Field(
+        20.0, ge=0, description="completions a second per API key (0: no limit); over it, 429"
+    )
+    rate_burst: int = Field(40, ge=1, description="completions a key may send at once")
+    max_in_flight: int = Field(
+        256, ge=1, description="requests a router replica takes at once; over it, 429"
+    )
+    replicas: int = Field(1, ge=1, description="model replicas per version at start")
+    max_replicas: int = Field(1, ge=1, description="autoscaling: most replicas per version")
+    target_ongoing_requests: float = Field(
+        8.0, gt=0, description="autoscaling: requests per replica Serve aims for"
+    )
+    cpus_per_replica: float = Field(1.0, gt=0, description="Ray CPUs a model replica takes")
+
+
+class RolloutSettings(Section):
+    """The rollout controller's thresholds (see :mod:`serving.rollout`)."""
+
+    canary_weight: float = Field(
+        0.1, gt=0, le=1, description="first weight of a canary (codemill deploy --weight)"
+    )
+    steps: list[float] = Field(
+        default_factory=lambda: [0.1, 0.25, 0.5, 1.0], description="canary weights, 1.0 = promoted"
+    )
+    max_error_rate: float = Field(0.05, ge=0, le=1)
+    max_p95_latency_ms: float = Field(1000.0, gt=0)
+    acceptance_margin: float = Field(0.05, ge=0, le=1)
+    min_requests_per_step: int = Field(30, ge=1)
+    min_feedback: int = Field(20, ge=1)
+    interval_s: float = Field(1.0, gt=0, description="how often the controller judges")
+    auto_canary: bool = Field(
+        True, description="serving rolls a newly blessed version out as a canary by itself"
+    )
+    watch_s: float = Field(10.0, gt=0, description="how often serving looks for blessed versions")
 
 
 class Settings(BaseSettings):
@@ -196,6 +233,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
     @classmethod
     def settings_customise_sources(

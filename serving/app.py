@@ -1,31 +1,45 @@
-"""The inference API on Ray Serve: a router in front of one model deployment per served version.
+"""The inference API on Ray Serve: a router application in front of one application per version.
 
-* :class:`ModelServer` holds one version's :class:`~serving.engine.TransformersEngine` (its base,
-  with its adapter merged) and completes requests in dynamic batches (``@serve.batch``).
-* :class:`Router` is the HTTP ingress (FastAPI): it checks the API key and its scope, validates
-  and screens the request, picks the version (weighted, sticky per key: :mod:`serving.routing`),
-  sends one engine request per prompt to that version's deployment (and, should it fail, to the
-  heaviest other version: a broken canary costs its users no error), redacts secrets from the
-  completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields.
-  Greedy completions are cached per version (LRU, ``CODEMILL_SERVING_CACHE_SIZE``).
+* :class:`ModelServer` holds one version's engine (its base, with its adapter merged) and
+  completes requests in dynamic batches (``@serve.batch``), or streams one. Each served version
+  is its own Serve application (``codemill-model-<version>``, no HTTP route), so versions come
+  and go without touching the router or each other; its replicas autoscale.
+* :class:`Router` is the HTTP ingress (FastAPI, the application ``codemill`` on ``/``): it checks
+  the API key and its scope, admits the request (per-key rate and a cap in flight, else 429),
+  validates and screens it, picks the version (weighted, sticky per key:
+  :mod:`serving.routing`), sends one engine request per prompt to that version (and, should it
+  fail, to the heaviest other: a broken canary costs its users no error), redacts secrets from
+  the completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields,
+  or as server-sent events with ``"stream": true``. Greedy completions are cached per version.
+* The router's rollout controller looks at the live figures of each version every
+  ``CODEMILL_ROLLOUT_INTERVAL_S`` and moves the :class:`~serving.controller.Plan` on: a canary
+  steps up, is promoted or is rolled back (:mod:`serving.rollout`); each transition is written to
+  the registry and announced on ``codemill.models``, and a version no longer served is deleted.
+  The router keeps the plan in memory, so it runs as one replica (it only routes; the model
+  replicas do the work).
 
 ``POST /v1/feedback`` ties a verdict (accept, reject, correction, rating) to a completion id the
-router served, redacts it and produces it to ``codemill.feedback`` (a Faust agent stores it in
-Delta); ``CODEMILL_SERVING_FEEDBACK=false`` turns collection off. ``GET /v1/models`` lists the
-served versions and their weights, ``GET /healthz`` answers
-without a key, ``GET /metrics`` is Prometheus text (requests, errors and latency by version).
+router served, counts it for the rollout, redacts it and produces it to ``codemill.feedback``
+(a Faust agent stores it in Delta); ``CODEMILL_SERVING_FEEDBACK=false`` turns collection off.
+``GET /v1/models`` lists the served versions and their weights, ``GET /healthz`` answers without
+a key, ``GET /metrics`` is Prometheus text (requests, errors, latency, tokens by version).
 """
 
 import asyncio
+import contextlib
+import json
+import logging
 import time
-from dataclasses import dataclass, replace
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 from ray import serve
@@ -33,27 +47,35 @@ from ray.serve.handle import DeploymentHandle
 
 from common.names import Topic
 from common.settings import Settings
-from serving.engine import Completion, Request, TransformersEngine
+from serving.controller import Plan, Step, Tally, advance
+from serving.engine import Completion, Piece, Request, TransformersEngine
 from serving.feedback import feedback_record
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
+from serving.limits import InFlight, RateLimiter
 from serving.metrics import ApiMetrics
 from serving.routing import fallback, pick_version
 from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
+from serving.streaming import ChunkWriter, releasable, stop_at
 from streams.kafka import AsyncProducer
 
 api = FastAPI(title="codemill inference API")
 APP_NAME = "codemill"
+log = logging.getLogger("ray.serve")  # the replica logs Serve keeps
 
 
 @dataclass(frozen=True)
 class ServedVersion:
-    """A version to serve: its base, its adapter (none for a base served as itself), weight."""
+    """A version to serve: its base, and its adapter (none for a base served as itself)."""
 
     version: str
     base_path: str
     adapter_path: str = ""
-    weight: float = 1.0
+
+
+def model_app(version: str) -> str:
+    """The Serve application serving ``version``."""
+    return f"{APP_NAME}-model-{version}"
 
 
 @serve.deployment
@@ -71,12 +93,15 @@ class ModelServer:
     async def complete(self, requests: list[Request]) -> list[Completion]:
         return await asyncio.to_thread(self.engine.complete, requests)
 
+    async def stream(self, request: Request) -> AsyncIterator[Piece]:
+        pieces = self.engine.stream(request)
+        while (piece := await asyncio.to_thread(next, pieces, None)) is not None:
+            yield piece
 
+
+# Defined before the router: Ray pickles a deployment with the module-level names it uses.
 def _redacted(completion: Completion) -> Completion:
-    """The completion with no secret or personal datum in its text.
-
-    Defined before the deployments: Ray pickles them with the module-level names they use.
-    """
+    """The completion with no secret or personal datum in its text."""
     choices = [replace(c, text=clean_completion(c.text)[0]) for c in completion.choices]
     return replace(completion, choices=choices)
 
@@ -85,20 +110,35 @@ def _cacheable(request: Request) -> bool:
     return request.sampling.temperature == 0
 
 
-@serve.deployment
+def _record(settings: Settings, step: Step, before: Plan) -> None:
+    """Write a rollout's end to the registry (announced on ``codemill.models``)."""
+    from training.registry import Registry, kafka_publisher
+
+    publisher = kafka_publisher(settings) if settings.kafka.bootstrap else None
+    registry = Registry(settings, publisher=publisher)
+    known = {r.version for r in registry.list()}
+    candidate = before.candidate
+    if candidate is None or candidate not in known:
+        return
+    reason = step.decision.reason
+    if step.outcome == "promoted":
+        registry.set_status(candidate, "live", f"{before.strategy} promoted: {reason}")
+    elif step.outcome == "rolled_back":
+        registry.set_status(candidate, "rolled_back", f"{before.strategy} rolled back: {reason}")
+
+
+@serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
 @serve.ingress(api)
 class Router:
-    def __init__(
-        self,
-        models: dict[str, DeploymentHandle],  # type: ignore[type-arg]
-        weights: dict[str, float],
-        settings: Settings,
-    ) -> None:
-        self.models = models
-        self.shares = sorted(weights.items(), key=lambda item: item[1])  # the canary first
+    def __init__(self, settings: Settings, plan: Plan) -> None:
         self.settings = settings
+        self.plan = plan
+        self.tallies: dict[str, Tally] = {v: Tally() for v in plan.versions}
+        self.handles: dict[str, DeploymentHandle] = {}  # type: ignore[type-arg]
         self.keys = parse_keys(ensure_keys(settings))
         self.metrics = ApiMetrics()
+        self.limiter = RateLimiter(settings.serving.rate_limit, settings.serving.rate_burst)
+        self.in_flight = InFlight(settings.serving.max_in_flight)
         # (version, request) -> completion; only greedy requests, whose answer is fixed.
         self.cache: LRUCache[tuple[str, Request], Completion] = LRUCache(
             maxsize=settings.serving.cache_size
@@ -110,10 +150,80 @@ class Router:
         self.producer = (
             AsyncProducer(settings.kafka.client_config()) if settings.serving.feedback else None
         )
+        self.controller: asyncio.Task[None] | None = None
+        self.transitions: list[dict[str, Any]] = []
+
+    # --- the rollout: called by codemill deploy and by the controller ---------------------
+
+    async def get_plan(self) -> Plan:
+        self._ensure_controller()
+        return self.plan
+
+    async def set_plan(self, plan: Plan) -> Plan:
+        """Serve ``plan`` (a new rollout starts counting afresh); returns the plan replaced."""
+        self._ensure_controller()
+        before, self.plan = self.plan, plan
+        self.tallies = {v: Tally() for v in plan.versions}
+        await self._forget(before.versions)
+        return before
+
+    async def rollout(self) -> dict[str, Any]:
+        """The plan, each version's live figures and the controller's transitions so far."""
+        self._ensure_controller()
+        figures = {v: asdict(self.tallies.get(v, Tally()).live()) for v in self.plan.versions}
+        return {"plan": self.plan, "figures": figures, "transitions": list(self.transitions)}
+
+    def _ensure_controller(self) -> None:
+        if self.controller is None or self.controller.done():
+            self.controller = asyncio.get_running_loop().create_task(self._control())
+
+    async def _control(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.rollout.interval_s)
+            before = self.plan
+            step = advance(before, self.tallies, self.settings.rollout)
+            if step.outcome == "waiting":
+                continue
+            self.plan = step.plan
+            if step.outcome != "stepped":
+                self.tallies = {v: self.tallies.get(v, Tally()) for v in step.plan.versions}
+            self.transitions.append(
+                {
+                    "at": time.time(),
+                    "outcome": step.outcome,
+                    "version": before.candidate,
+                    "weight": step.plan.weight if step.plan.candidate else 0.0,
+                    "reason": step.decision.reason,
+                }
+            )
+            self.metrics.rollouts.labels(str(before.candidate), step.outcome).inc()
+            log.warning("rollout of %s: %s (%s)", before.candidate, step.outcome, step.decision)
+            if step.outcome != "stepped":
+                try:
+                    await asyncio.to_thread(_record, self.settings, step, before)
+                except Exception:
+                    log.exception("could not record the rollout of %s", before.candidate)
+                await self._forget(before.versions)
+
+    async def _forget(self, versions: list[str]) -> None:
+        """Delete the applications of ``versions`` the plan no longer serves."""
+        for version in versions:
+            if version not in self.plan.versions:
+                self.handles.pop(version, None)
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(serve.delete, model_app(version), False)
+
+    def _handle(self, version: str) -> DeploymentHandle:  # type: ignore[type-arg]
+        if version not in self.handles:
+            self.handles[version] = serve.get_app_handle(model_app(version))
+        return self.handles[version]
+
+    # --- HTTP -----------------------------------------------------------------------------
 
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
-        return {"status": "ok", "versions": [v for v, _ in self.shares]}
+        self._ensure_controller()
+        return {"status": "ok", "versions": self.plan.versions}
 
     @api.get("/metrics")
     async def prometheus(self) -> Response:
@@ -121,11 +231,11 @@ class Router:
 
     @api.get("/v1/models")
     async def list_models(self, request: HttpRequest) -> Response:
-        if (refused := self._refused(request, "complete")) is not None:
+        if isinstance(refused := self._key(request, "complete"), Response):
             return refused
         data = [
             {"id": version, "object": "model", "owned_by": "codemill", "weight": weight}
-            for version, weight in self.shares
+            for version, weight in self.plan.shares()
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -134,6 +244,18 @@ class Router:
         key = self._key(request, "complete")
         if isinstance(key, Response):
             return key
+        wait = self.limiter.take(key.id, time.monotonic())
+        if wait > 0:
+            return self._error(429, "rate limit: slow down", "rate_limited", retry=wait)
+        if not self.in_flight.enter():
+            return self._error(429, "the API is at capacity: retry shortly", "overloaded", 1.0)
+        try:
+            return await self._completions(request, key)
+        finally:
+            self.in_flight.leave()
+
+    async def _completions(self, request: HttpRequest, key: ApiKey) -> Response:
+        self._ensure_controller()
         raw = await request.body()
         if len(raw) > self.settings.serving.max_prompt_chars * 4:
             return self._error(413, "request body too large", "too_large")
@@ -150,31 +272,74 @@ class Router:
             screening = screen_prompt(prompt, body.suffix or "")
             if screening.verdict == "refuse":
                 return self._error(400, f"refused: {screening.reason}", "adversarial")
+        if body.stream and (len(body.prompts()) > 1 or body.n > 1):
+            return self._error(400, "stream: one prompt and n=1 at a time", "invalid")
         chosen = self._version(body.model, body.user or key.id)
-        # The chosen version, then (should it fail) the heaviest other one.
-        tries = [chosen]
-        if (other := fallback(self.shares, chosen)) is not None:
-            tries.append(other)
+        if body.stream:
+            return StreamingResponse(self._stream(chosen, body), media_type="text/event-stream")
         started = time.perf_counter()
         requests, failures = body.engine_requests(), []
-        for version in tries:
+        for version in self._tries(chosen):
             self.metrics.requests.labels(version).inc()
             try:
                 done = await self._complete(version, requests)
                 break
             except Exception as error:
-                self.metrics.errors.labels(version).inc()
+                self._failed(version)
                 failures.append(f"model {version} failed: {type(error).__name__}")
         else:
             return self._error(503, "; ".join(failures), "model")
         seconds = time.perf_counter() - started
-        self.metrics.latency.labels(version).observe(seconds)
+        self._succeeded(version, seconds)
         cleaned = [_redacted(c) for c in done]
         response = CompletionResponse.of(version, cleaned, seconds * 1000)
         shown = cleaned[0].choices[0].text if cleaned and cleaned[0].choices else ""
         self.served[response.id] = (version, body.prompts()[0], body.suffix or "", shown)
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
         return JSONResponse(response.model_dump())
+
+    async def _stream(self, chosen: str, body: CompletionRequest) -> AsyncIterator[str]:
+        """The completion as events: lines as the model writes them, each one redacted."""
+        request = body.engine_requests()[0]
+        stops = request.sampling.stop
+        started = time.perf_counter()
+        for version in self._tries(chosen):
+            self.metrics.requests.labels(version).inc()
+            writer = ChunkWriter.new(f"cmpl-{uuid.uuid4().hex}", version)
+            pending, shown, finish, tokens, sent_any = "", "", "length", 0, False
+            try:
+                pieces: Any = self._handle(version).options(stream=True).stream.remote(request)
+                async for piece in pieces:
+                    pending += piece.text
+                    if (cut := stop_at(pending, stops)) >= 0:
+                        pending, finish = pending[:cut], "stop"
+                        break
+                    if piece.finish_reason is not None:
+                        finish, tokens = piece.finish_reason, piece.tokens
+                    ready, pending = releasable(pending)
+                    if ready:
+                        shown += (cleaned := clean_completion(ready)[0])
+                        sent_any = True
+                        yield writer.text(cleaned)
+            except Exception as error:
+                self._failed(version)
+                if sent_any:  # the client has part of an answer: end it there
+                    yield writer.text("", "length", error=type(error).__name__)
+                    yield writer.done()
+                    return
+                continue
+            shown += (cleaned := clean_completion(pending)[0])
+            seconds = time.perf_counter() - started
+            self._succeeded(version, seconds)
+            self.metrics.tokens.labels(version).inc(tokens)
+            self.served[writer.id] = (version, request.prompt, request.suffix, shown)
+            if cleaned:
+                yield writer.text(cleaned)
+            yield writer.text("", finish, latency_ms=round(seconds * 1000, 2))
+            yield writer.done()
+            return
+        failure = {"error": {"message": "every served version failed", "type": "model"}}
+        yield f"data: {json.dumps(failure)}\n\n"
 
     @api.post("/v1/feedback")
     async def feedback(self, request: HttpRequest) -> Response:
@@ -195,11 +360,30 @@ class Router:
             Topic.FEEDBACK, record.model_version, record.model_dump_json().encode()
         )
         self.metrics.feedback.labels(record.model_version, record.kind).inc()
+        if record.kind in ("accept", "reject") and record.model_version in self.tallies:
+            self.tallies[record.model_version].verdict(record.kind == "accept")
         return JSONResponse({"id": record.id, "status": "accepted"}, status_code=202)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _tries(self, chosen: str) -> list[str]:
+        """The chosen version, then (should it fail) the heaviest other one."""
+        other = fallback(self.plan.shares(), chosen)
+        return [chosen] if other is None else [chosen, other]
+
+    def _succeeded(self, version: str, seconds: float) -> None:
+        self.metrics.latency.labels(version).observe(seconds)
+        if version in self.tallies:
+            self.tallies[version].served(seconds * 1000)
+
+    def _failed(self, version: str) -> None:
+        self.metrics.errors.labels(version).inc()
+        if version in self.tallies:
+            self.tallies[version].failed()
 
     async def _complete(self, version: str, requests: list[Request]) -> list[Completion]:
         """Each request's completion: greedy ones from the cache where asked before."""
-        handle = self.models[version]
+        handle = self._handle(version)
         found: dict[int, Completion] = {}
         for index, request in enumerate(requests):
             cached = self.cache.get((version, request)) if _cacheable(request) else None
@@ -215,9 +399,9 @@ class Router:
         return [found[i] for i in range(len(requests))]
 
     def _version(self, asked: str, user: str) -> str:
-        if asked in self.models:
+        if asked in self.plan.versions:
             return asked  # a client may pin a served version by name
-        return pick_version(self.shares, user)
+        return pick_version(self.plan.shares(), user)
 
     def _key(self, request: HttpRequest, scope: Scope) -> ApiKey | Response:
         try:
@@ -225,44 +409,14 @@ class Router:
         except AuthError as refused:
             return self._error(refused.status, refused.reason, "auth")
 
-    def _refused(self, request: HttpRequest, scope: Scope) -> Response | None:
-        key = self._key(request, scope)
-        return key if isinstance(key, Response) else None
-
     def _invalid(self, invalid: ValidationError) -> Response:
         """A 400 naming the first field at fault and why."""
         first = invalid.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         return self._error(400, f"{where}: {first['msg']}", "invalid")
 
-    def _error(self, status: int, message: str, kind: str) -> Response:
+    def _error(self, status: int, message: str, kind: str, retry: float = 0.0) -> Response:
         self.metrics.refused.labels(kind).inc()
         body = {"error": {"message": message, "type": kind, "code": status}}
-        return JSONResponse(body, status_code=status)
-
-
-def application(settings: Settings, versions: list[ServedVersion]) -> Any:
-    """The Serve application: one model deployment per version behind the router."""
-    models = {
-        v.version: ModelServer.options(name=f"model-{v.version}").bind(v, settings)  # type: ignore[attr-defined]
-        for v in versions
-    }
-    weights = {v.version: v.weight for v in versions}
-    return Router.bind(models, weights, settings)  # type: ignore[attr-defined]
-
-
-def start(settings: Settings, versions: list[ServedVersion]) -> None:
-    """Start Ray (local, or join ``CODEMILL_RAY_ADDRESS``) and Serve's HTTP proxy at
-    ``settings.serving`` host and port, then :func:`deploy` ``versions``."""
-    import ray
-
-    if not ray.is_initialized():
-        ray.init(address=settings.ray_address or None, include_dashboard=False)
-    serve.start(http_options={"host": settings.serving.host, "port": settings.serving.port})
-    deploy(settings, versions)
-
-
-def deploy(settings: Settings, versions: list[ServedVersion]) -> None:
-    """Serve ``versions`` (replacing what was served; Serve keeps the old replicas answering
-    until the new ones are up)."""
-    serve.run(application(settings, versions), name=APP_NAME, route_prefix="/")
+        headers = {"Retry-After": str(max(1, round(retry)))} if retry else None
+        return JSONResponse(body, status_code=status, headers=headers)

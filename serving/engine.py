@@ -8,15 +8,18 @@ Requests are completed in batches (left-padded), one batch per set of sampling p
 choice carries its confidence, the mean probability the model gave the tokens it chose.
 """
 
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import torch
 from peft import PeftModel
+from transformers.generation.streamers import BaseStreamer
 
 from training.bases import load_base
 from training.prompts import fim_prompt
@@ -57,10 +60,25 @@ class Completion:
     latency_ms: float  # of the batch it was completed in
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A streamed completion's next text; the last piece carries how it ended."""
+
+    text: str
+    finish_reason: FinishReason | None = None
+    tokens: int = 0  # on the last piece: tokens generated
+
+
+class ModelError(RuntimeError):
+    """The model cannot answer (its weights or outputs are broken)."""
+
+
 class Engine(Protocol):
     version: str
 
     def complete(self, requests: Sequence[Request]) -> list[Completion]: ...
+
+    def stream(self, request: Request) -> Iterator[Piece]: ...
 
 
 class TransformersEngine:
@@ -112,8 +130,44 @@ class TransformersEngine:
             done.update(zip(indices, self._batch(prompts, sampling), strict=True))
         return [done[i] for i in range(len(requests))]
 
-    def _batch(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
-        encoded = self.tokenizer(
+    def stream(self, request: Request) -> Iterator[Piece]:
+        """One choice of ``request``, its text as the tokens are made (greedy or sampled)."""
+        encoded = self._encode([_prompt_text(request)])
+        tokens = _TokenQueue()
+        options = self._options(request.sampling, 1) | {"streamer": tokens}
+        options.update(output_scores=False, return_dict_in_generate=False)
+        failed: list[Exception] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**encoded, **options)
+            except Exception as error:  # handed to the consumer below
+                failed.append(error)
+            finally:
+                tokens.end()
+
+        threading.Thread(target=run, daemon=True).start()
+        ids: list[int] = []
+        sent, ended = "", False
+        while (token := tokens.queue.get()) is not None:
+            if token == self.eos:
+                ended = True
+                continue
+            if ended:
+                continue  # padding after the end
+            ids.append(token)
+            text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
+            if not text.endswith("\ufffd"):  # not half a character
+                yield Piece(text[len(sent) :])
+                sent = text
+        if failed:
+            raise failed[0]
+        text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
+        yield Piece(text[len(sent) :], "stop" if ended else "length", len(ids))
+
+    def _encode(self, prompts: list[str]) -> Any:
+        return self.tokenizer(
             prompts,
             return_tensors="pt",
             padding=True,
@@ -121,9 +175,9 @@ class TransformersEngine:
             max_length=self.max_prompt_tokens,
             add_special_tokens=False,
         ).to(self.device)
+
+    def _options(self, sampling: Sampling, generated: int) -> dict[str, Any]:
         sampled = sampling.temperature > 0
-        # Greedy choices are all the same: generate one and repeat it, as OpenAI's API does.
-        generated = sampling.n if sampled else 1
         options: dict[str, Any] = {
             "max_new_tokens": sampling.max_tokens,
             "do_sample": sampled,
@@ -139,12 +193,21 @@ class TransformersEngine:
             options.update(temperature=None, top_p=None, top_k=None)
         if sampling.stop:
             options.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)
+        return options
+
+    def _batch(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+        encoded = self._encode(prompts)
+        # Greedy choices are all the same: generate one and repeat it, as OpenAI's API does.
+        generated = sampling.n if sampling.temperature > 0 else 1
+        options = self._options(sampling, generated)
         started = time.perf_counter()
         with torch.inference_mode():
             out = self.model.generate(**encoded, **options)
             chosen = self.model.compute_transition_scores(
                 out.sequences, out.scores, normalize_logits=True
             )
+        if not torch.isfinite(out.scores[0]).any(dim=-1).all():
+            raise ModelError(f"version {self.version} scored no token: its weights are not finite")
         width = encoded["input_ids"].shape[1]
         new_ids, log_probs = out.sequences[:, width:].tolist(), chosen.exp().tolist()
         latency_ms = (time.perf_counter() - started) * 1000
@@ -169,6 +232,24 @@ class TransformersEngine:
         reason: FinishReason = "stop" if ended or cut >= 0 else "length"
         confidence = sum(scored) / len(scored) if scored else 0.0
         return Choice(text, confidence, reason, kept)
+
+
+class _TokenQueue(BaseStreamer):
+    """What ``generate`` hands a streamer, as token ids on a queue (None at the end)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[int | None] = queue.Queue()
+        self.prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self.prompt_seen:  # generate first puts the prompt
+            self.prompt_seen = True
+            return
+        for token in value.reshape(-1).tolist():
+            self.queue.put(int(token))
+
+    def end(self) -> None:
+        self.queue.put(None)
 
 
 def _prompt_text(request: Request) -> str:

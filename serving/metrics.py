@@ -31,6 +31,12 @@ class ApiMetrics:
         self.tokens = Counter(
             "codemill_completion_tokens", "Tokens generated", ["version"], registry=self.registry
         )
+        self.rollouts = Counter(
+            "codemill_rollout_transitions",
+            "Rollout steps, promotions and rollbacks",
+            ["version", "outcome"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "codemill_completion_latency_seconds",
             "Completion latency",

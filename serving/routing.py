@@ -35,6 +35,7 @@ def pick_version(shares: Sequence[tuple[str, float]], user: str) -> str:
 
 def fallback(shares: Sequence[tuple[str, float]], failed: str) -> str | None:
     """The version to answer when ``failed`` could not: the heaviest other one (the stable
-    version when a canary fails), None when there is no other."""
-    others = [(weight, version) for version, weight in shares if version != failed and weight > 0]
+    version when a canary fails; the blue one, kept warm at weight 0, when a green one just
+    switched to fails), None when there is no other."""
+    others = [(weight, version) for version, weight in shares if version != failed]
     return max(others)[1] if others else None

@@ -15,7 +15,9 @@ from ray import serve
 
 from common.settings import Settings
 from infra.broker import free_port
-from serving.app import ServedVersion, start
+from serving.app import ServedVersion
+from serving.controller import Plan
+from serving.deploy import start
 from tests.support.http import json_call
 from training.tiny import train_tiny
 
@@ -34,7 +36,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         api_keys=f"{KEY}:complete+feedback,{FEEDBACK_ONLY}:feedback",
         serving={"port": port},
     )
-    start(settings, [ServedVersion("base", str(base))])
+    start(settings, Plan("base"), [ServedVersion("base", str(base))])
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()
     ray.shutdown()

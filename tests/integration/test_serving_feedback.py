@@ -15,7 +15,9 @@ from common.lake import read_rows
 from common.rows import FeedbackRecord
 from infra.broker import free_port
 from infra.stack import local_stack
-from serving.app import ServedVersion, deploy, start
+from serving.app import ServedVersion
+from serving.controller import Plan
+from serving.deploy import start
 from serving.keys import parse_keys
 from tests.integration.conftest import eventually, make_settings
 from tests.support.http import json_call
@@ -42,7 +44,7 @@ def test_a_correction_reaches_delta_tied_to_its_version(tmp_path: Path) -> None:
         )
         api = f"http://127.0.0.1:{port}"
         try:
-            start(served, [ServedVersion("base", str(base))])
+            start(served, Plan("base"), [ServedVersion("base", str(base))])
             status, done = post(f"{api}/v1/completions", {"prompt": "def f(x):\n", "max_tokens": 4})
             assert status == 200
             correction = {
@@ -64,7 +66,7 @@ def test_a_correction_reaches_delta_tied_to_its_version(tmp_path: Path) -> None:
             off = served.model_copy(
                 update={"serving": served.serving.model_copy(update={"feedback": False})}
             )
-            deploy(off, [ServedVersion("base", str(base))])
+            start(off, Plan("base"), [ServedVersion("base", str(base))])
             status, refused = post(f"{api}/v1/feedback", correction)
             assert status == 403 and "off" in refused["error"]["message"]
         finally:

@@ -112,3 +112,15 @@ def test_an_adapter_merged_into_the_weights_answers_as_the_adapter_does(
     assert merged.choices[0].text == unmerged.choices[0].text
     plain = TransformersEngine(model, tokenizer, "base").complete([request])[0]
     assert merged.choices[0].confidence != pytest.approx(plain.choices[0].confidence, abs=1e-3)
+
+
+def test_streamed_pieces_add_up_to_the_batched_completion(engine: TransformersEngine) -> None:
+    sampling = Sampling(max_tokens=40)
+    [done] = engine.complete([Request(START, sampling=sampling)])
+    pieces = list(engine.stream(Request(START, sampling=sampling)))
+    assert len(pieces) > 2 and all(p.finish_reason is None for p in pieces[:-1])
+    assert "".join(p.text for p in pieces) == done.choices[0].text
+    assert pieces[-1].finish_reason == done.choices[0].finish_reason
+    assert pieces[-1].tokens == done.choices[0].tokens
+    short = list(engine.stream(Request(START, sampling=Sampling(max_tokens=3))))
+    assert short[-1].finish_reason == "length" and short[-1].tokens == 3

@@ -36,7 +36,7 @@ def test_a_failed_canary_falls_back_to_the_stable_version() -> None:
     assert fallback(shares, "0.3.0") == "0.2.0"
     assert fallback(shares, "0.2.0") == "0.3.0"  # the stable failed: the canary is all there is
     assert fallback([("0.2.0", 1.0)], "0.2.0") is None
-    assert fallback([("0.3.0", 0.0), ("0.2.0", 1.0)], "0.2.0") is None  # retired: weight 0
+    assert fallback([("0.3.0", 0.0), ("0.2.0", 1.0)], "0.2.0") == "0.3.0"  # blue, kept warm
 
 
 def test_wilson_intervals_match_known_values() -> None:
