@@ -4,8 +4,10 @@ and scopes are enforced, bad and adversarial requests get 4xx reasons, metrics c
 """
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -24,6 +26,7 @@ from training.tiny import train_tiny
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 KEY = "ide-key-0123456789abcdef"
 FEEDBACK_ONLY = "bot-key-0123456789abcdef"
+FLOOD = "ci-bot-key-0123456789abcdef"  # a script that sends too much
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +36,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     settings = Settings(
         home=home,
-        api_keys=f"{KEY}:complete+feedback,{FEEDBACK_ONLY}:feedback",
-        serving={"port": port},
+        api_keys=f"{KEY}:complete+feedback,{FEEDBACK_ONLY}:feedback,{FLOOD}:complete",
+        serving={"port": port, "rate_limit": 5, "rate_burst": 10},
     )
     start(settings, Plan("base"), [ServedVersion("base", str(base))])
     yield f"http://127.0.0.1:{port}"
@@ -97,3 +100,39 @@ def test_models_health_and_metrics(api: str) -> None:
     assert 'codemill_completions_total{version="base"}' in text
     assert "codemill_completion_latency_seconds_bucket" in text
     assert 'codemill_refused_requests_total{reason="auth"}' in text
+
+
+def test_the_openai_client_streams_a_completion_as_server_sent_events(api: str) -> None:
+    client = OpenAI(base_url=f"{api}/v1", api_key=KEY)
+    prompt = "def add(a, b):\n"
+    whole = client.completions.create(model="base", prompt=prompt, max_tokens=12)
+    chunks = list(
+        client.completions.create(model="base", prompt=prompt, max_tokens=12, stream=True)
+    )
+    assert len(chunks) >= 2 and all(c.model == "base" for c in chunks)
+    assert "".join(c.choices[0].text for c in chunks) == whole.choices[0].text
+    assert chunks[-1].choices[0].finish_reason == whole.choices[0].finish_reason
+    status, body = call(f"{api}/v1/completions", {"prompt": ["a", "b"], "stream": True})
+    assert status == 400 and "stream" in body["error"]["message"]
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_are_served(api: str) -> None:
+    def flood(n: int) -> tuple[int, str | None]:
+        request = urllib.request.Request(
+            f"{api}/v1/completions",
+            data=json.dumps({"prompt": f"x{n} = ", "max_tokens": 1}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {FLOOD}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, None
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Retry-After")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(flood, range(40)))
+    statuses = [status for status, _ in answers]
+    assert statuses.count(200) >= 10 and statuses.count(429) >= 15, statuses
+    assert set(statuses) <= {200, 429}
+    assert all(int(retry or 0) >= 1 for status, retry in answers if status == 429)
+    assert call(f"{api}/v1/completions", {"prompt": "y = ", "max_tokens": 1})[0] == 200
