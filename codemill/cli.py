@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from codemill import report
-from codemill.output import Format, console, emit, fail
+from codemill.output import Format, console, emit, fail, stdout_kept_for_results
 from codemill.serving_commands import register as register_serving_commands
 from codemill.serving_commands import serving
 from codemill.serving_commands import summary as commands_summary
@@ -117,32 +117,47 @@ def demo(
     """The main job, end to end, then exit: start the embedded stack, ingest a repository's
     history, fine-tune on it, evaluate, roll the new version out as a canary, complete code as
     developers would and record their feedback; print what happened."""
-    from codemill import demo as steps
-
     try:
-        settings = steps.demo_settings(Settings(), train_steps)
-        source = repo or _own_repository()
-        console.print(f"codemill demo: ingesting [bold]{source}[/bold]")
-        with local_stack(settings) as stack:
-            live = stack.settings
-            console.print(f"stack up: broker {live.kafka.bootstrap}, lake {settings.lake_uri}")
-            plan = plan_backfill(live, source, max_commits=max_commits)
-            figures = _ingest(live, plan, fmt, timeout=3600, stack=stack)
-            figures["tables"] = report.table_counts(settings)
-            figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
-            figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
-            registry = registry_for(live)
-            record = None
-            if train:
-                record, trained = steps.fine_tune(live, registry, console.print)
-                figures["training"] = trained
-            if serve:
-                figures["serving"] = _demo_serving(live, registry, record, completions)
+        with stdout_kept_for_results():
+            try:
+                figures = _demo(repo, max_commits, train, train_steps, serve, completions, fmt)
+            finally:
+                _stop_ray()
     except CodemillError as exc:
         fail(exc)
-    finally:
-        _stop_ray()
     emit(figures, fmt, "codemill demo")
+
+
+def _demo(
+    repo: str | None,
+    max_commits: int | None,
+    train: bool,
+    train_steps: int,
+    serve: bool,
+    completions: int,
+    fmt: str,
+) -> dict[str, Any]:
+    from codemill import demo as steps
+
+    settings = steps.demo_settings(Settings(), train_steps)
+    source = repo or _own_repository()
+    console.print(f"codemill demo: ingesting [bold]{source}[/bold]")
+    with local_stack(settings) as stack:
+        live = stack.settings
+        console.print(f"stack up: broker {live.kafka.bootstrap}, lake {settings.lake_uri}")
+        plan = plan_backfill(live, source, max_commits=max_commits)
+        figures = _ingest(live, plan, fmt, timeout=3600, stack=stack)
+        figures["tables"] = report.table_counts(settings)
+        figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
+        figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
+        registry = registry_for(live)
+        record = None
+        if train:
+            record, trained = steps.fine_tune(live, registry, console.print)
+            figures["training"] = trained
+        if serve:
+            figures["serving"] = _demo_serving(live, registry, record, completions)
+    return figures
 
 
 def _demo_serving(

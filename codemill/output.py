@@ -1,6 +1,10 @@
 """How commands print: rich tables and progress for people on stderr/stdout, JSON for scripts."""
 
+import contextlib
 import json
+import os
+import sys
+from collections.abc import Iterator
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -27,3 +31,20 @@ def emit(data: dict[str, Any], fmt: str, title: str) -> None:
 def fail(exc: Exception) -> NoReturn:
     console.print(f"[red]error:[/red] {exc}")
     raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def stdout_kept_for_results() -> Iterator[None]:
+    """Send whatever libraries print to stdout (Ray's driver messages) to stderr while the
+    block runs, so stdout holds only the command's result (one JSON document with --format json).
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

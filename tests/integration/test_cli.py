@@ -19,6 +19,7 @@ from streams.backfill import plan_backfill, push_events
 from streams.ledger import latest_status, read_ledger, record_received
 from tests.integration.conftest import eventually, make_settings
 from tests.support.gitrepo import GitRepo, module_source
+from training.tiny import train_tiny
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +70,16 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
         "other languages",
     )
 
+    home = tmp_path / "home"
+    train_tiny(home / "models" / "base" / "tiny", minutes=0.2, max_steps=40)  # the base, ready
     before = stack_processes()
-    result = run_cli(tmp_path / "home", "demo", "--repo", str(repo.path), "--format", "json")
+    result = run_cli(
+        home,
+        *("demo", "--repo", str(repo.path), "--format", "json"),
+        *("--train-steps", "4", "--completions", "12"),
+        env={"CODEMILL_BASE_MODEL": "tiny", "CODEMILL_SERVING_PORT": str(free_port())},
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["commits_ingested"] == 6
@@ -84,6 +93,19 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     assert figures["skipped_files"] == {"unsupported_language": 4}
     assert figures["examples_new"] == rows.num_rows and figures["new_per_second"] > 0
     assert stack_processes() <= before, "a broker or worker of the demo outlived it"
+
+    # Then it fine-tuned the tiny base, rolled the version out as a canary when it was blessed,
+    # and developers completed code and sent verdicts that reached Delta.
+    training, serving = figures["training"], figures["serving"]
+    assert training["trained"] == "0.1.0", training
+    served = serving["completions"]
+    assert sum(served.values()) == 12 and serving["failed"] == 0
+    if training["blessed"]:
+        assert set(served) == {"base", "0.1.0"}, served  # half the developers on the canary
+    else:
+        assert set(served) == {"base"}
+    verdicts = sum(sum(kinds.values()) for kinds in serving["feedback"].values())
+    assert verdicts == 12 and serving["feedback_rows_in_delta"] == 12
 
 
 def test_backfill_branch_and_max_commits(tmp_path: Path) -> None:
