@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from codemill import report
 from codemill.output import Format, console, emit, fail, stdout_kept_for_results
 from codemill.serving_commands import register as register_serving_commands
-from codemill.serving_commands import serving
+from codemill.serving_commands import serving, serving_health
 from codemill.serving_commands import summary as commands_summary
 from codemill.training_commands import register as register_training_commands
 from codemill.training_commands import registry_for
@@ -291,6 +291,7 @@ def status(fmt: Format = "text") -> None:
         "tables": report.table_counts(settings),
         **report.ledger_summary(settings),
         "training": current_run(settings) or "no fine-tune running",
+        "serving": serving_health(settings),
     }
     emit(data, fmt, "codemill status")
 

@@ -63,8 +63,18 @@ def fine_tune(
     """Train, evaluate and register a version; (the record, figures), or (None, why not)."""
     from training.train import train  # torch and Ray: only when the demo trains
 
+    shown = [0.0]
+
+    def on_progress(figures: dict[str, Any]) -> None:
+        if time.monotonic() - shown[0] >= 10 or figures.get("step") == figures.get("total_steps"):
+            shown[0] = time.monotonic()
+            on_stage(
+                f"step {figures.get('step', 0)}/{figures.get('total_steps', '?')}: loss "
+                f"{figures.get('loss', 0.0):.3f}, {figures.get('tokens_per_s', 0.0):,.0f} tokens/s"
+            )
+
     try:
-        outcome = train(settings, registry, on_stage=on_stage)
+        outcome = train(settings, registry, on_progress=on_progress, on_stage=on_stage)
     except CodemillError as exc:
         return None, {"trained": f"no: {exc}"}
     record, verdict = outcome.record, outcome.verdict
@@ -100,7 +110,7 @@ def tasks_from_lake(settings: Settings, limit: int) -> list[Task]:
     return tasks
 
 
-def developers(api: str, key: str, tasks: list[Task], users: int = 12) -> dict[str, Any]:
+def developers(api: str, key: str, tasks: list[Task], users: int = 20) -> dict[str, Any]:
     """Complete each task as one of ``users`` developers and send the verdict back."""
     served: Counter[str] = Counter()
     verdicts: dict[str, Counter[str]] = defaultdict(Counter)

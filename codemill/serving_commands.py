@@ -1,8 +1,10 @@
 """The serving commands: ``deploy`` (roll a version out) and what ``up`` serves."""
 
 import contextlib
+import json
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -94,6 +96,7 @@ def serving(settings: Settings, watch: bool = True) -> Iterator[dict[str, Any]]:
     """The inference API on Ray Serve for as long as the block runs: the live version (or the
     base as ``base``) and any canary, plus, with ``watch``, newly blessed versions rolled out as
     canaries. Yields where it answers and the keys file."""
+    import ray
     from ray import serve
 
     from serving.deploy import initial_plan, start, stop, watch_blessed
@@ -123,3 +126,16 @@ def serving(settings: Settings, watch: bool = True) -> Iterator[dict[str, Any]]:
             stop(settings)
         with contextlib.suppress(Exception):
             serve.shutdown()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+
+
+def serving_health(settings: Settings) -> dict[str, Any] | str:
+    """What the inference API of a ``codemill up`` on this home serves (its ``/healthz``)."""
+    try:
+        info = json.loads((settings.home / "serving.json").read_text())
+        with urllib.request.urlopen(f"{info['url']}/healthz", timeout=5) as response:
+            health: dict[str, Any] = json.loads(response.read())
+    except (OSError, ValueError, KeyError):
+        return "not serving"
+    return {"url": f"{info['url']}/v1", **health}

@@ -187,6 +187,7 @@ class ServingSettings(Section):
         8.0, gt=0, description="autoscaling: requests per replica Serve aims for"
     )
     cpus_per_replica: float = Field(1.0, gt=0, description="Ray CPUs a model replica takes")
+    threads: int = Field(0, ge=0, description="torch threads a model replica uses; 0: all cores")
 
 
 class RolloutSettings(Section):

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import torch
 from cachetools import LRUCache
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
@@ -81,6 +83,8 @@ def model_app(version: str) -> str:
 @serve.deployment
 class ModelServer:
     def __init__(self, served: ServedVersion, settings: Settings) -> None:
+        # Ray gives an actor of one CPU one thread; a replica may use the node's cores.
+        torch.set_num_threads(settings.serving.threads or os.cpu_count() or 1)
         adapter = Path(served.adapter_path) if served.adapter_path else None
         self.engine = TransformersEngine.load(
             served.base_path, served.version, adapter, quantize=settings.serving.quantize
@@ -223,7 +227,8 @@ class Router:
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
         self._ensure_controller()
-        return {"status": "ok", "versions": self.plan.versions}
+        plan = self.plan
+        return {"status": "ok", "weights": dict(plan.shares()), "rolling_out": plan.candidate}
 
     @api.get("/metrics")
     async def prometheus(self) -> Response:

@@ -87,7 +87,9 @@ def run_model(settings: Settings, served: ServedVersion) -> None:
     options: dict[str, Any] = {
         "name": "model",
         "ray_actor_options": {"num_cpus": serving.cpus_per_replica},
-        "max_ongoing_requests": 2 * serving.max_batch_size,
+        # Requests beyond a replica's cap wait in Serve's queue instead of its batch queue:
+        # let the router's own cap (429 past it) be the only one.
+        "max_ongoing_requests": max(2 * serving.max_batch_size, serving.max_in_flight),
     }
     if serving.max_replicas > serving.replicas:
         options["autoscaling_config"] = {

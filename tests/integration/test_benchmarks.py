@@ -70,3 +70,32 @@ def test_training_benchmark_quick(tmp_path: Path) -> None:
     assert tiny["ray_train_tokens_per_s"] > 0 and tiny["plain_trainer_tokens_per_s"] > 0
     assert tiny["ray_train_vs_plain_tokens_per_s"] > 0
     assert 0 < tiny["adapter_mb"] < 50
+
+
+def test_serving_benchmark_quick(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/serving.py",
+            "--quick",
+            "--home",
+            str(tmp_path),
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    tiny = figures["tiny"]
+    for server in ("codemill", "naive"):
+        for clients in ("1", "8"):
+            level = tiny[server][clients]
+            assert level["requests"] > 0 and level["errors"] == 0
+            assert 0 < level["p50_ms"] <= level["p95_ms"] <= level["p99_ms"]
+            assert level["completions_per_s"] > 0
+    assert tiny["codemill_vs_naive"]["8"]["throughput"] > 0
+    assert tiny["codemill_vs_naive"]["8"]["p50"] > 0

@@ -3,6 +3,7 @@ here) and the registry on Delta with its events on the broker: a canary at 20 % 
 of distinct users, a healthy canary is promoted by the controller on live evidence, a broken one
 is rolled back within 60 s while its users see no error, blue-green switches at once."""
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from infra.broker import free_port
 from infra.stack import local_stack
 from serving.app import ServedVersion, model_app
 from serving.controller import Plan
-from serving.deploy import current_plan, deploy, rollout_state, start
+from serving.deploy import current_plan, deploy, rollout_state, start, watch_blessed
 from tests.integration.conftest import eventually, make_settings
 from tests.support.adapters import blessed, fine_tune
 from tests.support.http import json_call
@@ -176,3 +177,21 @@ def test_blue_green_moves_every_user_at_once_and_keeps_blue_until_green_is_prove
     assert current_plan() == Plan("0.3.0")
     eventually(lambda: site.registry.get("0.3.0").status == "live")
     assert site.registry.get("0.1.0").status == "retired"
+
+
+def test_serving_rolls_a_newly_blessed_version_out_by_itself(site: Site) -> None:
+    assert current_plan() == Plan("0.3.0")
+    halt = threading.Event()
+    quick = site.settings.model_copy(
+        update={"rollout": site.settings.rollout.model_copy(update={"watch_s": 0.5})}
+    )
+    watcher = threading.Thread(target=watch_blessed, args=(quick, site.registry, halt))
+    watcher.start()
+    try:
+        blessed(site.registry, "0.4.0", site.base, fine_tune(site.base, site.adapters / "0.4.0"))
+        eventually(lambda: current_plan().candidate == "0.4.0", timeout=120)
+    finally:
+        halt.set()
+        watcher.join()
+    assert current_plan().shares() == [("0.4.0", 0.1), ("0.3.0", 0.9)]
+    assert site.registry.get("0.4.0").status == "canary"

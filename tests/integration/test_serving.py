@@ -90,7 +90,8 @@ def test_models_health_and_metrics(api: str) -> None:
     status, body = call(f"{api}/v1/models")
     assert status == 200 and [m["id"] for m in body["data"]] == ["base"]
     with urllib.request.urlopen(f"{api}/healthz", timeout=30) as response:
-        assert json.loads(response.read())["status"] == "ok"
+        health = json.loads(response.read())
+    assert health == {"status": "ok", "weights": {"base": 1.0}, "rolling_out": None}
     first = call(f"{api}/v1/completions", {"prompt": "def g():\n", "max_tokens": 3})[1]
     again = call(f"{api}/v1/completions", {"prompt": "def g():\n", "max_tokens": 3})[1]
     assert again["choices"] == first["choices"] and again["id"] != first["id"]

@@ -21,15 +21,23 @@ from common.settings import Settings
 from infra.broker import free_port
 from tests.integration.conftest import WEBHOOK_SECRET, eventually
 from tests.support.gitrepo import GitRepo, module_source
+from tests.support.http import json_call
+from training.tiny import train_tiny
 
 pytestmark = pytest.mark.integration
 
 
 class Up:
     def __init__(
-        self, home: Path, port: int, worker_port: int, proc: subprocess.Popen[bytes]
+        self,
+        home: Path,
+        port: int,
+        worker_port: int,
+        serving_port: int,
+        proc: subprocess.Popen[bytes],
     ) -> None:
         self.home, self.port, self.worker_port, self.proc = home, port, worker_port, proc
+        self.serving_port = serving_port
         self.settings = Settings(home=home)
 
     def post(self, provider: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
@@ -49,7 +57,8 @@ class Up:
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     home = tmp_path_factory.mktemp("up")
-    port, worker_port = free_port(), free_port()
+    train_tiny(home / "models" / "base" / "tiny", minutes=0.2, max_steps=40)  # served as base
+    port, worker_port, serving_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "CODEMILL_HOME": str(home),
@@ -60,13 +69,15 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         "CODEMILL_LAKE_BATCH_SECONDS": "0.2",
         "CODEMILL_WEBHOOK_MAX_BODY_BYTES": "65536",
         "CODEMILL_WORKER_SESSION_TIMEOUT": "6",
+        "CODEMILL_BASE_MODEL": "tiny",
+        "CODEMILL_SERVING_PORT": str(serving_port),
     }
     env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
     log = (home / "up.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "codemill", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    running = Up(home, port, worker_port, proc)
+    running = Up(home, port, worker_port, serving_port, proc)
 
     def healthy() -> bool:
         try:
@@ -280,6 +291,26 @@ def test_backfill_uses_the_running_stack(up: Up, tmp_path: Path) -> None:
     worker = f"http://127.0.0.1:{up.worker_port}/metrics"
     with urllib.request.urlopen(worker, timeout=5) as response:
         assert 'codemill_push_events_total{source="backfill"} 1.0' in response.read().decode()
+
+
+def test_up_answers_completions_from_the_base_at_once(up: Up) -> None:
+    key = (up.home / "api_keys").read_text().split(":")[0]  # generated on first start
+    assert (up.home / "api_keys").stat().st_mode & 0o777 == 0o600
+    status, done = json_call(
+        f"http://127.0.0.1:{up.serving_port}/v1/completions",
+        {"prompt": "def add(a, b):\n", "max_tokens": 4},
+        key=key,
+    )
+    assert status == 200 and done["model_version"] == "base"
+    shown = subprocess.run(
+        [sys.executable, "-m", "codemill", "status", "--format", "json"],
+        env={**os.environ, "CODEMILL_HOME": str(up.home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    serving = json.loads(shown.stdout)["serving"]
+    assert serving["weights"] == {"base": 1.0} and serving["rolling_out"] is None
 
 
 def test_up_restarts_a_worker_that_died(up: Up, tmp_path: Path) -> None:
