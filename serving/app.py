@@ -37,7 +37,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from cachetools import LRUCache
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
@@ -50,12 +49,12 @@ from ray.serve.handle import DeploymentHandle
 from common.names import Topic
 from common.settings import Settings
 from serving.controller import Plan, Step, Tally, advance
-from serving.engine import Completion, Piece, Request, TransformersEngine
 from serving.feedback import feedback_record
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
 from serving.limits import InFlight, RateLimiter
 from serving.metrics import ApiMetrics
+from serving.requests import Completion, Piece, Request
 from serving.routing import fallback, pick_version
 from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
 from serving.streaming import ChunkWriter, releasable, stop_at
@@ -83,6 +82,10 @@ def model_app(version: str) -> str:
 @serve.deployment
 class ModelServer:
     def __init__(self, served: ServedVersion, settings: Settings) -> None:
+        import torch  # here, not at the top: the router never loads a model
+
+        from serving.engine import TransformersEngine
+
         # Ray gives an actor of one CPU one thread; a replica may use the node's cores.
         torch.set_num_threads(settings.serving.threads or os.cpu_count() or 1)
         adapter = Path(served.adapter_path) if served.adapter_path else None

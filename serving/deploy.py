@@ -23,7 +23,7 @@ from common.rows import ModelRecord
 from common.settings import Settings
 from serving.app import APP_NAME, ModelServer, Router, ServedVersion, model_app
 from serving.controller import Plan, Strategy, rollout_plan
-from serving.engine import Request, Sampling
+from serving.requests import Request, Sampling
 from training.registry import Registry
 
 log = logging.getLogger(__name__)

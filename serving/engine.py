@@ -13,72 +13,16 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import torch
 from peft import PeftModel
 from transformers.generation.streamers import BaseStreamer
 
+from serving.requests import Choice, Completion, FinishReason, ModelError, Piece, Request, Sampling
 from training.bases import load_base
 from training.prompts import fim_prompt
-
-FinishReason = Literal["stop", "length"]
-
-
-@dataclass(frozen=True, slots=True)
-class Sampling:
-    """How to choose tokens: greedy at temperature 0, else sampled (nucleus ``top_p``)."""
-
-    max_tokens: int = 16
-    temperature: float = 0.0
-    top_p: float = 1.0
-    n: int = 1
-    stop: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    prompt: str
-    suffix: str = ""
-    sampling: Sampling = Sampling()
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    text: str
-    confidence: float  # mean probability of the chosen tokens, the end-of-text one included
-    finish_reason: FinishReason
-    tokens: int  # tokens generated (up to the end-of-text token or a stop string)
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    choices: list[Choice]
-    prompt_tokens: int
-    latency_ms: float  # of the batch it was completed in
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A streamed completion's next text; the last piece carries how it ended."""
-
-    text: str
-    finish_reason: FinishReason | None = None
-    tokens: int = 0  # on the last piece: tokens generated
-
-
-class ModelError(RuntimeError):
-    """The model cannot answer (its weights or outputs are broken)."""
-
-
-class Engine(Protocol):
-    version: str
-
-    def complete(self, requests: Sequence[Request]) -> list[Completion]: ...
-
-    def stream(self, request: Request) -> Iterator[Piece]: ...
 
 
 class TransformersEngine:

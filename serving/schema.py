@@ -12,7 +12,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serving.engine import Completion, Request, Sampling
+from serving.requests import Completion, Request, Sampling
 
 MAX_STOP = 4
 

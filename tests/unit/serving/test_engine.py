@@ -10,7 +10,8 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
-from serving.engine import Request, Sampling, TransformersEngine
+from serving.engine import TransformersEngine
+from serving.requests import Request, Sampling
 from tests.support.models import bpe_tokenizer, small_llama
 from training.prompts import FIM_TOKENS, fim_prompt
 

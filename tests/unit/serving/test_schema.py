@@ -5,7 +5,7 @@ import pytest
 from openai.types import Completion as OpenAICompletion
 from pydantic import ValidationError
 
-from serving.engine import Choice, Completion, Sampling
+from serving.requests import Choice, Completion, Sampling
 from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
 
 
