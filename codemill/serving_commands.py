@@ -15,6 +15,7 @@ from codemill.output import Format, console, emit, fail
 from codemill.training_commands import registry_for
 from common.errors import CodemillError
 from common.settings import Settings
+from infra.stack import use_local_ray_token
 
 STRATEGIES = ("canary", "blue-green", "immediate")
 
@@ -37,14 +38,15 @@ def deploy(
     fmt: Format = "text",
 ) -> None:
     """Roll a version out on the running inference API (``codemill up``)."""
-    from serving.deploy import connect, rollout_state, running_ray
-    from serving.deploy import deploy as roll_out
-
     if strategy not in STRATEGIES:
         fail(CodemillError(f"--strategy must be one of {', '.join(STRATEGIES)}"))
     if weight is not None and not 0 < weight <= 1:
         fail(CodemillError("--weight is a share of users: above 0, at most 1"))
     settings = Settings()
+    use_local_ray_token(settings)  # before Ray is imported
+    from serving.deploy import connect, rollout_state, running_ray
+    from serving.deploy import deploy as roll_out
+
     try:
         if not (settings.ray_address or running_ray(settings)):
             raise CodemillError(
@@ -96,6 +98,7 @@ def serving(settings: Settings, watch: bool = True) -> Iterator[dict[str, Any]]:
     """The inference API on Ray Serve for as long as the block runs: the live version (or the
     base as ``base``) and any canary, plus, with ``watch``, newly blessed versions rolled out as
     canaries. Yields where it answers and the keys file."""
+    use_local_ray_token(settings)  # before Ray is imported
     import ray
     from ray import serve
 

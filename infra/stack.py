@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -50,6 +51,25 @@ def running_bootstrap(settings: Settings) -> str | None:
     except (OSError, ValueError, KeyError):
         return None
     return str(info["bootstrap"])
+
+
+def use_local_ray_token(settings: Settings) -> None:
+    """Ray's token authentication for the local cluster: ``codemill up`` and the commands that
+    join it (``deploy``) share a token kept under ``$CODEMILL_HOME`` (mode 0600). Called before
+    Ray is imported, which reads these variables once; a configured cluster
+    (``CODEMILL_RAY_ADDRESS``) or ``RAY_AUTH_*`` set by the user are left to Ray's own rules."""
+    if settings.ray_address or "RAY_AUTH_TOKEN" in os.environ:
+        return
+    if "RAY_AUTH_TOKEN_PATH" in os.environ:
+        return
+    path = settings.home.resolve() / "ray_auth_token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(path)
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

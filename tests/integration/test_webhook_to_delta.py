@@ -20,8 +20,10 @@ from common.rows import CommitRecord, CompletionExample, RefactoringExample
 from common.settings import Settings
 from infra.broker import free_port
 from tests.integration.conftest import WEBHOOK_SECRET, eventually
+from tests.support.adapters import blessed, fine_tune
 from tests.support.gitrepo import GitRepo, module_source
 from tests.support.http import json_call
+from training.registry import Registry
 from training.tiny import train_tiny
 
 pytestmark = pytest.mark.integration
@@ -71,6 +73,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         "CODEMILL_WORKER_SESSION_TIMEOUT": "6",
         "CODEMILL_BASE_MODEL": "tiny",
         "CODEMILL_SERVING_PORT": str(serving_port),
+        "CODEMILL_ROLLOUT_AUTO_CANARY": "false",  # the test deploys with the CLI
     }
     env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
     log = (home / "up.log").open("wb")
@@ -311,6 +314,28 @@ def test_up_answers_completions_from_the_base_at_once(up: Up) -> None:
     )
     serving = json.loads(shown.stdout)["serving"]
     assert serving["weights"] == {"base": 1.0} and serving["rolling_out"] is None
+
+
+def test_codemill_deploy_rolls_a_blessed_version_out_as_a_canary(up: Up) -> None:
+    base = up.home / "models" / "base" / "tiny"
+    registry = Registry(up.settings)
+    blessed(registry, "0.1.0", base, fine_tune(base, up.home / "adapters" / "0.1.0"))
+    env = {**os.environ, "CODEMILL_HOME": str(up.home)}
+    deploy = [sys.executable, "-m", "codemill", "deploy", "0.1.0"]
+    shown = subprocess.run(
+        [*deploy, "--strategy", "canary", "--weight", "0.3", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["serving"] == {"0.1.0": 0.3, "base": 0.7}
+    assert registry.get("0.1.0").status == "canary"
+    again = subprocess.run(deploy, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "only a blessed version" in again.stderr
+    with urllib.request.urlopen(f"http://127.0.0.1:{up.serving_port}/healthz") as response:
+        assert json.loads(response.read())["rolling_out"] == "0.1.0"
 
 
 def test_up_restarts_a_worker_that_died(up: Up, tmp_path: Path) -> None:
