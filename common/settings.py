@@ -161,7 +161,9 @@ class ServingSettings(Section):
     batch_wait_ms: float = Field(5.0, ge=0, description="how long a batch waits to fill")
     max_tokens: int = Field(256, ge=1, description="the largest max_tokens a request may ask")
     max_prompt_chars: int = Field(32_000, ge=1, description="larger prompts are refused (413)")
-    quantize: bool = Field(True, description="int8 dynamic quantization on CPUs")
+    quantize: bool = Field(
+        False, description="transformers engine: int8 dynamic quantization on CPUs (fast, lossy)"
+    )
     cache_size: int = Field(
         4096, ge=0, description="greedy completions kept per router (0: no cache)"
     )
@@ -172,7 +174,10 @@ class ServingSettings(Section):
         100_000, ge=1, description="recent completions kept to tie feedback to its version"
     )
     engine: Literal["auto", "transformers", "llamacpp"] = Field(
-        "auto", description="inference engine; auto: llama.cpp on CPUs where it loads the model"
+        "auto", description="inference engine; auto: llama.cpp on CPUs, transformers on GPUs"
+    )
+    weight_type: Literal["auto", "bf16", "q8_0", "f16"] = Field(
+        "auto", description="llama.cpp weights; auto: bf16 where the CPU has it, else q8_0"
     )
     rate_limit: float = Field(
         20.0, ge=0, description="completions a second per API key (0: no limit); over it, 429"
@@ -187,7 +192,7 @@ class ServingSettings(Section):
         8.0, gt=0, description="autoscaling: requests per replica Serve aims for"
     )
     cpus_per_replica: float = Field(1.0, gt=0, description="Ray CPUs a model replica takes")
-    threads: int = Field(0, ge=0, description="torch threads a model replica uses; 0: all cores")
+    threads: int = Field(0, ge=0, description="threads a model replica uses; 0: its CPUs")
 
 
 class RolloutSettings(Section):

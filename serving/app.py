@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -49,6 +48,7 @@ from ray.serve.handle import DeploymentHandle
 from common.names import Topic
 from common.settings import Settings
 from serving.controller import Plan, Step, Tally, advance
+from serving.engines import load_engine, replica_threads
 from serving.feedback import feedback_record
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
@@ -84,14 +84,9 @@ class ModelServer:
     def __init__(self, served: ServedVersion, settings: Settings) -> None:
         import torch  # here, not at the top: the router never loads a model
 
-        from serving.engine import TransformersEngine
-
-        # Ray gives an actor of one CPU one thread; a replica may use the node's cores.
-        torch.set_num_threads(settings.serving.threads or os.cpu_count() or 1)
+        torch.set_num_threads(replica_threads(settings))
         adapter = Path(served.adapter_path) if served.adapter_path else None
-        self.engine = TransformersEngine.load(
-            served.base_path, served.version, adapter, quantize=settings.serving.quantize
-        )
+        self.engine = load_engine(served.version, served.base_path, adapter, settings)
         batched: Any = self.complete
         batched.set_max_batch_size(settings.serving.max_batch_size)
         batched.set_batch_wait_timeout_s(settings.serving.batch_wait_ms / 1000)
