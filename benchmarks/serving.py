@@ -10,7 +10,7 @@ latency p50/p95/p99, completions/s, HTTP errors, the server's own p50 (``latency
 answer) and the ratios codemill/naive of throughput and p50; then peak memory of the serving
 processes and the issue's targets, met or not. The served engine is ``--engine``'s; the naive
 server is always ``transformers``, its base loaded as ``TransformersEngine`` loads it, with the
-same quantization choice (``CODEMILL_SERVING_QUANTIZE``: int8 dynamic on CPUs by default,
+same quantization choice (``CODEMILL_SERVING_QUANTIZE``: off by default, else int8 dynamic on CPUs;
 bfloat16 on a GPU), and it generates one request at a time, as a single-worker server does.
 The servers run one after the other, never together. Other serving settings come from the
 environment as ``codemill up`` reads them (``CODEMILL_SERVING_MAX_BATCH_SIZE=32``, ...); the rate
