@@ -35,6 +35,7 @@ class TransformersEngine:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "left"  # generation continues each prompt's last token
+        self.tokenizer.truncation_side = "left"  # a long prompt keeps the code at the cursor
         self.version = version
         self.max_prompt_tokens = max_prompt_tokens
         self.device = next(model.parameters()).device

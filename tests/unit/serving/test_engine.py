@@ -125,3 +125,14 @@ def test_streamed_pieces_add_up_to_the_batched_completion(engine: TransformersEn
     assert pieces[-1].tokens == done.choices[0].tokens
     short = list(engine.stream(Request(START, sampling=Sampling(max_tokens=3))))
     assert short[-1].finish_reason == "length" and short[-1].tokens == 3
+
+
+def test_a_long_prompt_keeps_its_end_the_code_at_the_cursor(
+    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast
+) -> None:
+    short = TransformersEngine(model, tokenizer, "test", max_prompt_tokens=6)
+    long_prompt = "class Unrelated:\n    pass\n\n" * 5 + START
+    end = tokenizer.decode(tokenizer(long_prompt, add_special_tokens=False)["input_ids"][-6:])
+    [done] = short.complete([Request(long_prompt, sampling=Sampling(max_tokens=4))])
+    [alone] = short.complete([Request(end, sampling=Sampling(max_tokens=4))])
+    assert done.prompt_tokens == 6 and done.choices[0].text == alone.choices[0].text
