@@ -71,13 +71,13 @@ class TransformersEngine:
             groups[request.sampling].append(index)
         done: dict[int, Completion] = {}
         for sampling, indices in groups.items():
-            prompts = [_prompt_text(requests[i]) for i in indices]
+            prompts = [self._text(requests[i]) for i in indices]
             done.update(zip(indices, self._batch(prompts, sampling), strict=True))
         return [done[i] for i in range(len(requests))]
 
     def stream(self, request: Request) -> Iterator[Piece]:
         """One choice of ``request``, its text as the tokens are made (greedy or sampled)."""
-        encoded = self._encode([_prompt_text(request)])
+        encoded = self._encode([self._text(request)])
         tokens = _TokenQueue()
         options = self._options(request.sampling, 1) | {"streamer": tokens}
         options.update(output_scores=False, return_dict_in_generate=False)
@@ -110,6 +110,11 @@ class TransformersEngine:
             raise failed[0]
         text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
         yield Piece(text[len(sent) :], "stop" if ended else "length", len(ids))
+
+    def _text(self, request: Request) -> str:
+        """What the model reads: the prompt (a fill-in-the-middle one with a suffix); an empty
+        prompt starts from the beginning-of-text token, as a new file does."""
+        return _prompt_text(request) or self.tokenizer.bos_token or self.tokenizer.eos_token
 
     def _encode(self, prompts: list[str]) -> Any:
         return self.tokenizer(

@@ -136,3 +136,9 @@ def test_a_long_prompt_keeps_its_end_the_code_at_the_cursor(
     [done] = short.complete([Request(long_prompt, sampling=Sampling(max_tokens=4))])
     [alone] = short.complete([Request(end, sampling=Sampling(max_tokens=4))])
     assert done.prompt_tokens == 6 and done.choices[0].text == alone.choices[0].text
+
+
+def test_an_empty_prompt_starts_a_new_file(engine: TransformersEngine) -> None:
+    [done] = engine.complete([Request("", sampling=Sampling(max_tokens=3))])
+    assert done.prompt_tokens == 1 and done.choices[0].tokens > 0
+    assert list(engine.stream(Request("", sampling=Sampling(max_tokens=3))))[-1].tokens > 0
