@@ -7,6 +7,8 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from training.prompts import FIM_TOKENS
+
 
 def bpe_tokenizer(
     corpus: Sequence[str],
@@ -59,3 +61,33 @@ def small_llama(
         **special,
     )
     return LlamaForCausalLM(config).eval()  # type: ignore[no-untyped-call]
+
+
+PATTERN = "def add(a, b):\n    return a + b\n\n"
+
+
+def pattern_tokenizer() -> PreTrainedTokenizerFast:
+    """A tokenizer learned from :data:`PATTERN`, with a pad token and the FIM tokens."""
+    corpus = [PATTERN * 4, "def sub(a, b):\n    return a - b\n"]
+    return bpe_tokenizer(corpus, 300, ["<pad>", "<s>", "</s>", *FIM_TOKENS])
+
+
+def fitted_to_pattern(
+    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast, steps: int = 80
+) -> LlamaForCausalLM:
+    """``model`` trained to repeat :data:`PATTERN` (ending it with </s> after four), in eval mode;
+    on one thread, which a model this small trains fastest on (and, on a busy CPU, by far)."""
+    model.train()
+    ids = tokenizer(PATTERN * 4 + "</s>", return_tensors="pt", add_special_tokens=False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(steps):
+            loss = model(**ids, labels=ids["input_ids"]).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    finally:
+        torch.set_num_threads(threads)
+    return model.eval()

@@ -12,31 +12,21 @@ from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from serving.engine import TransformersEngine
 from serving.requests import Request, Sampling
-from tests.support.models import bpe_tokenizer, small_llama
-from training.prompts import FIM_TOKENS, fim_prompt
+from tests.support.models import PATTERN, fitted_to_pattern, pattern_tokenizer, small_llama
+from training.prompts import fim_prompt
 
-PATTERN = "def add(a, b):\n    return a + b\n\n"
 START = "def add(a, b):\n    return"  # ends where the tokenizer cuts a token
 
 
 @pytest.fixture(scope="module")
 def tokenizer() -> PreTrainedTokenizerFast:
-    corpus = [PATTERN * 4, "def sub(a, b):\n    return a - b\n"]
-    return bpe_tokenizer(corpus, 300, ["<pad>", "<s>", "</s>", *FIM_TOKENS])
+    return pattern_tokenizer()
 
 
 @pytest.fixture(scope="module")
 def model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
-    """A one-layer Llama fitted to repeat the pattern (ending it with </s> after four)."""
-    fitted = small_llama(len(tokenizer), tokenizer).train()
-    ids = tokenizer(PATTERN * 4 + "</s>", return_tensors="pt", add_special_tokens=False)
-    optimizer = torch.optim.AdamW(fitted.parameters(), lr=1e-2)
-    for _ in range(80):
-        loss = fitted(**ids, labels=ids["input_ids"]).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    return fitted.eval()
+    """A one-layer Llama fitted to repeat the pattern."""
+    return fitted_to_pattern(small_llama(len(tokenizer), tokenizer), tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,9 @@ from serving.engine import TransformersEngine
 from serving.gguf import cached_gguf, write_gguf
 from serving.llamacpp import LlamaCppEngine, _choose, _fim_shares
 from serving.requests import Completion, ModelError, Request, Sampling
-from tests.support.models import bpe_tokenizer, small_llama
+from tests.support.models import PATTERN, fitted_to_pattern, pattern_tokenizer, small_llama
 from training.prompts import FIM_TOKENS
 
-PATTERN = "def add(a, b):\n    return a + b\n\n"
 START = "def add(a, b):\n    return"
 PROMPTS = [START, PATTERN * 2 + START, "def sub(a, b):\n", "def", "return a"]
 FIM = Request("def add(a, b):\n", suffix="\n\ndef sub(a, b):\n", sampling=Sampling(max_tokens=8))
@@ -28,31 +27,16 @@ FIM = Request("def add(a, b):\n", suffix="\n\ndef sub(a, b):\n", sampling=Sampli
 
 @pytest.fixture(scope="module")
 def tokenizer() -> PreTrainedTokenizerFast:
-    corpus = [PATTERN * 4, "def sub(a, b):\n    return a - b\n"]
-    return bpe_tokenizer(corpus, 300, ["<pad>", "<s>", "</s>", *FIM_TOKENS])
+    return pattern_tokenizer()
 
 
 @pytest.fixture(scope="module")
 def model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
-    """A one-layer Llama with grouped-query attention fitted to repeat the pattern (ending it
-    with </s> after three or four)."""
+    """A one-layer Llama with grouped-query attention fitted to repeat the pattern."""
     config = small_llama(len(tokenizer), tokenizer).config
     config.num_key_value_heads = 2  # GQA: k_proj's rows are permuted per kv head
     config.tie_word_embeddings = True  # as SmolLM2's: no output matrix of its own
-    fitted = LlamaForCausalLM(config).train()  # type: ignore[no-untyped-call]
-    ids = tokenizer(PATTERN * 4 + "</s>", return_tensors="pt", add_special_tokens=False)
-    optimizer = torch.optim.AdamW(fitted.parameters(), lr=1e-2)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a model this small trains fastest on one (and a busy CPU: far)
-    try:
-        for _ in range(80):
-            loss = fitted(**ids, labels=ids["input_ids"]).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-    finally:
-        torch.set_num_threads(threads)
-    return fitted.eval()
+    return fitted_to_pattern(LlamaForCausalLM(config), tokenizer)  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture(scope="module")
