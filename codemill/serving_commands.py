@@ -14,6 +14,7 @@ import typer
 from codemill.output import Format, console, emit, fail
 from codemill.training_commands import registry_for
 from common.errors import CodemillError
+from common.runfiles import live_record, serving_file
 from common.settings import Settings
 from infra.stack import use_local_ray_token
 
@@ -100,7 +101,6 @@ def serving(settings: Settings, watch: bool = True) -> Iterator[dict[str, Any]]:
     canaries. Yields where it answers and the keys file."""
     use_local_ray_token(settings)  # before Ray is imported
     import ray
-    from ray import serve
 
     from serving.deploy import initial_plan, start, stop, watch_blessed
     from serving.keys import KEYS_FILE
@@ -126,19 +126,19 @@ def serving(settings: Settings, watch: bool = True) -> Iterator[dict[str, Any]]:
         if watcher is not None:
             watcher.join(timeout=5)
         with contextlib.suppress(Exception):
-            stop(settings)
-        with contextlib.suppress(Exception):
-            serve.shutdown()  # type: ignore[no-untyped-call]
+            stop(settings)  # Serve's applications and the record of them
         with contextlib.suppress(Exception):
             ray.shutdown()
 
 
 def serving_health(settings: Settings) -> dict[str, Any] | str:
     """What the inference API of a ``codemill up`` on this home serves (its ``/healthz``)."""
+    info = live_record(serving_file(settings.home))
+    if info is None:
+        return "not serving"
     try:
-        info = json.loads((settings.home / "serving.json").read_text())
         with urllib.request.urlopen(f"{info['url']}/healthz", timeout=5) as response:
             health: dict[str, Any] = json.loads(response.read())
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError):
         return "not serving"
     return {"url": f"{info['url']}/v1", **health}

@@ -6,7 +6,6 @@ it stops on exit, and children die with their parent, so no process is left behi
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from common.errors import BrokerError
 from common.names import Topic
+from common.runfiles import live_record, write_record
 from common.settings import Settings
 from infra.broker import EmbeddedBroker, die_with_parent
 from streams.kafka import AsyncProducer
@@ -45,12 +45,8 @@ def stack_file(settings: Settings) -> Path:
 
 def running_bootstrap(settings: Settings) -> str | None:
     """The broker of a ``codemill up`` already running on this home, if any."""
-    try:
-        info = json.loads(stack_file(settings).read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return str(info["bootstrap"])
+    info = live_record(stack_file(settings))
+    return None if info is None else str(info["bootstrap"])
 
 
 def use_local_ray_token(settings: Settings) -> None:
@@ -167,9 +163,7 @@ def local_stack(
         if worker:
             stack.worker = start_worker(settings)
             wait_worker_ready(settings, stack.worker, ready_timeout)
-        stack_file(settings).write_text(
-            json.dumps({"pid": os.getpid(), "bootstrap": settings.kafka.bootstrap})
-        )
+        write_record(stack_file(settings), {"bootstrap": settings.kafka.bootstrap})
         yield stack
     finally:
         with contextlib.suppress(FileNotFoundError):

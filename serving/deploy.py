@@ -8,11 +8,8 @@ back on the live figures. :func:`watch_blessed` makes serving roll a newly bless
 a canary by itself, with no restart.
 """
 
-import json
 import logging
-import os
 import threading
-from pathlib import Path
 from typing import Any
 
 import ray
@@ -20,6 +17,7 @@ from ray import serve
 
 from common.errors import CodemillError
 from common.rows import ModelRecord
+from common.runfiles import live_record, serving_file, write_record
 from common.settings import Settings
 from serving.app import APP_NAME, ModelServer, Router, ServedVersion, model_app
 from serving.controller import Plan, Strategy, rollout_plan
@@ -35,18 +33,10 @@ class DeployError(CodemillError):
     """A rollout was refused or its version did not come up."""
 
 
-def serving_file(settings: Settings) -> Path:
-    return settings.home / "serving.json"
-
-
 def running_ray(settings: Settings) -> str | None:
     """The Ray cluster of a ``codemill up`` serving on this home, if any."""
-    try:
-        info = json.loads(serving_file(settings).read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return str(info["ray_address"])
+    info = live_record(serving_file(settings.home))
+    return None if info is None else str(info["ray_address"])
 
 
 def connect(settings: Settings) -> None:
@@ -116,16 +106,14 @@ def start(settings: Settings, plan: Plan, versions: list[ServedVersion]) -> None
     ).bind(settings, plan)
     serve.run(router, name=APP_NAME, route_prefix="/")
     info = {
-        "pid": os.getpid(),
         "ray_address": ray.get_runtime_context().gcs_address,
         "url": f"http://{settings.serving.host}:{settings.serving.port}",
     }
-    serving_file(settings).parent.mkdir(parents=True, exist_ok=True)
-    serving_file(settings).write_text(json.dumps(info))
+    write_record(serving_file(settings.home), info)
 
 
 def stop(settings: Settings) -> None:
-    serving_file(settings).unlink(missing_ok=True)
+    serving_file(settings.home).unlink(missing_ok=True)
     serve.shutdown()  # type: ignore[no-untyped-call]
 
 

@@ -9,8 +9,6 @@ import json
 import time
 from dataclasses import dataclass
 
-from serving.guard import clean_completion
-
 _BLOCK_START = "-----BEGIN"
 _BLOCK_END = "-----END"
 
@@ -54,9 +52,6 @@ class ChunkWriter:
             **extra,
         }
         return f"data: {json.dumps(body)}\n\n"
-
-    def clean(self, text: str) -> str:
-        return self.text(clean_completion(text)[0]) if text else ""
 
     @staticmethod
     def done() -> str:

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,16 +12,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_ingest_benchmark_quick() -> None:
+def quick_figures(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
+    """The JSON figures (the last stdout line) of ``benchmarks/<script> --quick <args>``."""
     result = subprocess.run(
-        [sys.executable, "benchmarks/ingest.py", "--quick"],
+        [sys.executable, f"benchmarks/{script}", "--quick", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_ingest_benchmark_quick() -> None:
+    figures = quick_figures("ingest.py", timeout=600)
     assert figures["commits"] == 200
     assert figures["rows_in_delta"] > 0 and figures["examples_per_s"] > 0
     assert figures["push_to_queryable_p95_s"] is not None
@@ -28,15 +35,7 @@ def test_ingest_benchmark_quick() -> None:
 
 
 def test_datasets_benchmark_quick() -> None:
-    result = subprocess.run(
-        [sys.executable, "benchmarks/datasets.py", "--quick", "--format", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = quick_figures("datasets.py", "--format", "json")
     assert figures["snippets"] > 0 and figures["chain_snippets"] > 0
     assert figures["chain_snippets_per_s_1_process"] > 0
     assert figures["chain_snippets_per_s_2_processes"] > 0
@@ -47,25 +46,9 @@ def test_datasets_benchmark_quick() -> None:
 
 
 def test_training_benchmark_quick(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/training.py",
-            "--quick",
-            "--home",
-            str(tmp_path),
-            "--tiny-minutes",
-            "0.2",
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    figures = quick_figures(
+        "training.py", "--home", str(tmp_path), "--tiny-minutes", "0.2", "--format", "json"
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
     tiny = figures["tiny"]
     assert tiny["ray_train_tokens_per_s"] > 0 and tiny["plain_trainer_tokens_per_s"] > 0
     assert tiny["ray_train_vs_plain_tokens_per_s"] > 0
@@ -73,23 +56,7 @@ def test_training_benchmark_quick(tmp_path: Path) -> None:
 
 
 def test_serving_benchmark_quick(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/serving.py",
-            "--quick",
-            "--home",
-            str(tmp_path),
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = quick_figures("serving.py", "--home", str(tmp_path), "--format", "json")
     tiny = figures["tiny"]
     for server in ("codemill", "naive"):
         for clients in ("1", "8"):

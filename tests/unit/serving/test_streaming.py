@@ -2,6 +2,7 @@
 
 import json
 
+from serving.guard import clean_completion
 from serving.streaming import ChunkWriter, releasable, stop_at
 
 
@@ -26,12 +27,11 @@ def test_stop_strings_cut_at_the_first() -> None:
 
 def test_chunks_are_openai_events_and_secrets_are_redacted() -> None:
     writer = ChunkWriter.new("cmpl-1", "0.2.0")
-    event = writer.clean('key = "AKIAQ3EGRT7YV5NLK2ZD"\n')
+    event = writer.text(clean_completion('key = "AKIAQ3EGRT7YV5NLK2ZD"\n')[0])
     assert event.startswith("data: ") and event.endswith("\n\n")
     body = json.loads(event[len("data: ") :])
     assert body["object"] == "text_completion" and body["model"] == "0.2.0"
     assert "AKIA" not in body["choices"][0]["text"] and "<SECRET:" in body["choices"][0]["text"]
-    assert writer.clean("") == ""
     last = json.loads(writer.text("", "stop", latency_ms=3.0)[6:])
     assert last["choices"][0]["finish_reason"] == "stop" and last["latency_ms"] == 3.0
     assert writer.done() == "data: [DONE]\n\n"
