@@ -9,7 +9,7 @@ working directory may set the same keys, as ``[kafka] bootstrap = "…"`` or fla
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -240,6 +240,13 @@ class Settings(BaseSettings):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+
+    @field_validator("home")
+    @classmethod
+    def _absolute(cls, home: Path) -> Path:
+        """Absolute, so that every path made from it means the same in Ray's workers and
+        replicas, which run in other working directories."""
+        return home.expanduser().resolve()
 
     @classmethod
     def settings_customise_sources(

@@ -58,7 +58,7 @@ def use_local_ray_token(settings: Settings) -> None:
         return
     if "RAY_AUTH_TOKEN_PATH" in os.environ:
         return
-    path = settings.home.resolve() / "ray_auth_token"
+    path = settings.home / "ray_auth_token"
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -71,7 +71,7 @@ def use_local_ray_token(settings: Settings) -> None:
 def worker_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["CODEMILL_KAFKA_BOOTSTRAP"] = settings.kafka.bootstrap
-    env["CODEMILL_HOME"] = str(settings.home.resolve())
+    env["CODEMILL_HOME"] = str(settings.home)
     env["CODEMILL_WORKER_PORT"] = str(settings.worker.port)
     return env
 

@@ -96,7 +96,6 @@ def run_model(settings: Settings, served: ServedVersion) -> None:
 def start(settings: Settings, plan: Plan, versions: list[ServedVersion]) -> None:
     """Start Serve's HTTP proxy on ``settings.serving`` host and port, each version, then the
     router serving ``plan``; records where Ray runs for ``codemill deploy``."""
-    settings = settings.model_copy(update={"home": settings.home.resolve()})  # Ray's cwd differs
     connect(settings)
     serve.start(http_options={"host": settings.serving.host, "port": settings.serving.port})
     for served in versions:
