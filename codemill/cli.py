@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from codemill import report
+from codemill.drift_commands import loop_state
+from codemill.drift_commands import register as register_drift_commands
 from codemill.output import Format, console, emit, fail, stdout_kept_for_results
 from codemill.serving_commands import register as register_serving_commands
 from codemill.serving_commands import serving, serving_health
@@ -24,7 +26,7 @@ from codemill.training_commands import registry_for
 from common.errors import CodemillError
 from common.names import CONSUMER_GROUP
 from common.settings import Settings
-from infra.stack import Stack, local_stack, running_bootstrap, supervise
+from infra.stack import Stack, local_stack, running_bootstrap, start_loop, supervise
 from streams.backfill import BackfillPlan, plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
 from streams.topics import consumer_lag
@@ -33,6 +35,7 @@ from training.runs import current_run
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 register_training_commands(app)
 register_serving_commands(app)
+register_drift_commands(app)
 
 
 def _own_repository() -> str:
@@ -195,9 +198,13 @@ def up(
     serve: Annotated[
         bool, typer.Option(help="also serve the inference API (Ray Serve, :8000)")
     ] = True,
+    loop: Annotated[
+        bool, typer.Option(help="also run the loop worker: drift checks, alerts, retraining")
+    ] = True,
 ) -> None:
     """Run the whole local stack until interrupted: broker, Faust worker, webhook receiver
-    (:8080) and the inference API (:8000) with its rollout controller."""
+    (:8080), the inference API (:8000) with its rollout controller, and the loop worker that
+    checks drift and retrains."""
     from aiohttp import web
 
     from streams.receiver import create_receiver
@@ -210,6 +217,15 @@ def up(
                 console.print(
                     f"inference API: {served['url']} serving {served['plan']['stable']} "
                     f"(API keys: {served['keys']})"
+                )
+                ray_address = {"ray_address": served["ray_address"]}
+                stack.settings = stack.settings.model_copy(update=ray_address)
+            if loop:
+                stack.loop = start_loop(stack.settings)
+                console.print(
+                    f"loop worker: drift checked every {settings.drift.interval_s:.0f}s, "
+                    f"retraining {'on' if settings.drift.retrain else 'off'} "
+                    f"(log: {settings.home / 'logs' / 'loop.log'})"
                 )
             if stack.broker is not None:
                 console.print(
@@ -292,6 +308,8 @@ def status(fmt: Format = "text") -> None:
         **report.ledger_summary(settings),
         "training": current_run(settings) or "no fine-tune running",
         "serving": serving_health(settings),
+        "loop": loop_state(settings),
+        "drift": report.last_drift(settings),
     }
     emit(data, fmt, "codemill status")
 
@@ -364,3 +382,31 @@ def worker() -> None:
     from streams.worker import main
 
     main()
+
+
+@app.command(hidden=True)
+def receiver() -> None:
+    """Run the webhook receiver alone (for cluster deployments; needs CODEMILL_KAFKA_BOOTSTRAP):
+    ``/webhooks/{github,gitlab,generic}``, ``/healthz`` and ``/metrics`` on the webhook port."""
+    from aiohttp import web
+
+    from streams.receiver import create_receiver
+    from streams.topics import ensure_topics
+
+    settings = Settings()
+    if not settings.kafka.bootstrap:
+        fail(
+            CodemillError(
+                "codemill receiver needs CODEMILL_KAFKA_BOOTSTRAP (`codemill up` starts one)"
+            )
+        )
+    try:
+        ensure_topics(settings.kafka)  # the worker does too; whichever starts first
+    except CodemillError as exc:
+        fail(exc)
+    producer = AsyncProducer(settings.kafka.client_config())
+    try:
+        hook = settings.webhook
+        web.run_app(create_receiver(settings, producer), host=hook.host, port=hook.port, print=None)
+    finally:
+        producer.close()

@@ -119,3 +119,14 @@ def samples(settings: Settings, table: str = Table.COMPLETION, n: int = 2) -> li
         row["label"] = row.pop(label)
         row["head"] = "\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else "")
     return rows
+
+
+def last_drift(settings: Settings) -> dict[str, Any] | str:
+    """The newest drift check: when, for which version, its verdict and report."""
+    delta = open_table(settings.table_uri(Table.DRIFT_REPORTS), settings.lake.storage_options)
+    if delta is None:
+        return "never checked (codemill drift)"
+    columns = ["checked_at", "model_version", "drifted", "verdict", "report_path"]
+    rows = scan(delta, columns).to_pylist()
+    newest = max(rows, key=lambda r: r["checked_at"])
+    return {**newest, "checked_at": newest["checked_at"].isoformat(timespec="seconds")}

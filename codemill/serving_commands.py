@@ -120,6 +120,7 @@ def serving(settings: Settings, watch: bool = True) -> Iterator[dict[str, Any]]:
             "url": f"http://{settings.serving.host}:{settings.serving.port}/v1",
             "plan": asdict(plan),
             "keys": "CODEMILL_API_KEYS" if settings.api_keys else str(settings.home / KEYS_FILE),
+            "ray_address": ray.get_runtime_context().gcs_address,
         }
     finally:
         halt.set()

@@ -118,3 +118,22 @@ GitEvent = Annotated[
 ]
 GIT_EVENT: TypeAdapter[PushEvent | ReviewComment] = TypeAdapter(GitEvent)
 """Parses a record of ``codemill.git.push``: pushes and code-review comments share the topic."""
+
+
+class DriftAlert(BaseModel):
+    """A drift check found drift (``codemill.drift.alerts``, keyed by model version): what
+    drifted and where its report is. The retraining controller consumes these."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    alert_id: str = Field(min_length=1)
+    report_id: str = Field(min_length=1)
+    model_version: str
+    kinds: list[Literal["data", "prediction", "performance"]] = Field(min_length=1)
+    drifted_features: list[str] = Field(default_factory=list)
+    shares: dict[str, float] = Field(default_factory=dict)
+    new_rows: int = 0
+    summary: str = ""
+    report_url: str = ""
+    raised_at: datetime

@@ -239,6 +239,34 @@ class FeedbackRecord(Row):
     received_at: datetime
 
 
+DriftKind = Literal["data", "prediction", "performance"]
+
+
+class DriftReport(Row):
+    """One drift check (Delta table ``drift_reports``): the live model's training data (its
+    recorded Delta versions) against what came since, with each feature's drift score."""
+
+    dataset: Literal["drift_reports"] = "drift_reports"
+    id: str
+    model_version: str  # the live version (or "base") the windows were judged for
+    reference_versions: dict[str, int] = Field(default_factory=dict)  # table -> Delta version
+    current_versions: dict[str, int] = Field(default_factory=dict)
+    reference_rows: int = 0
+    current_rows: int = 0  # rows added since the reference (the volume trigger reads this)
+    reference_feedback: int = 0
+    current_feedback: int = 0
+    drifted: list[DriftKind] = Field(default_factory=list)  # kinds that drifted
+    shares: dict[str, float] = Field(default_factory=dict)  # kind -> share of drifted features
+    scores: dict[str, float] = Field(default_factory=dict)  # feature -> drift score
+    drifted_features: list[str] = Field(default_factory=list)
+    figures: dict[str, float] = Field(default_factory=dict)  # acceptance, corrections, ...
+    verdict: str = ""  # one line: what drifted, or why there is no verdict yet
+    report_path: str = ""  # Evidently's HTML report
+    snapshot_id: str = ""  # the run in the Evidently workspace
+    checked_at: datetime
+    seconds: float = 0.0
+
+
 class Bundle(Row):
     """A source row with the rows derived from it (augmented variants, naming, error_fix).
 
@@ -280,5 +308,6 @@ TABLE_MODELS: dict[str, type[Row]] = {
     "commits": CommitRecord,
     "models": ModelRecord,
     "feedback": FeedbackRecord,
+    "drift_reports": DriftReport,
 }
 EXAMPLE_TABLES = ("completion", "refactoring", "naming", "architecture", "error_fix")

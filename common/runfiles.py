@@ -23,6 +23,11 @@ def live_record(path: Path) -> dict[str, Any] | None:
     return info
 
 
+def loop_file(home: Path) -> Path:
+    """Where the loop worker records its last drift check and retraining decisions."""
+    return home / "loop.json"
+
+
 def serving_file(home: Path) -> Path:
     """Where ``codemill up`` records its inference API (URL, Ray cluster)."""
     return home / "serving.json"

@@ -216,6 +216,50 @@ class RolloutSettings(Section):
     watch_s: float = Field(10.0, gt=0, description="how often serving looks for blessed versions")
 
 
+class DriftSettings(Section):
+    """The drift monitor and the retraining controller (see :mod:`training.monitor`)."""
+
+    interval_s: float = Field(300.0, gt=0, description="how often the loop worker checks drift")
+    window: int = Field(
+        5000, ge=10, description="rows per window (newest of the reference and of the current)"
+    )
+    min_rows: int = Field(50, ge=1, description="fewer new rows than this: no verdict yet")
+    num_threshold: float = Field(
+        0.1, gt=0, description="normed Wasserstein distance above which a number drifted"
+    )
+    cat_threshold: float = Field(
+        0.1, gt=0, description="Jensen-Shannon distance above which a category mix drifted"
+    )
+    share: float = Field(
+        0.3, gt=0, le=1, description="share of drifted features that makes a kind drift"
+    )
+    acceptance_drop: float = Field(
+        0.15, gt=0, le=1, description="fall in acceptance (or rise in corrections) that drifts"
+    )
+    min_feedback: int = Field(20, ge=1, description="feedback rows each window needs")
+    webhook_url: str = Field("", description="Slack-compatible URL alerts are POSTed to")
+    report_url: str = Field(
+        "", description="base URL the alert links reports under (default: file path)"
+    )
+    alert_cooldown_s: float = Field(
+        3600.0, ge=0, description="the same alert is sent again only after this long"
+    )
+    retrain: bool = Field(True, description="the loop worker retrains by itself")
+    retrain_cooldown_s: float = Field(
+        1800.0, ge=0, description="least time between two unattended retrains"
+    )
+    debounce_s: float = Field(
+        30.0, ge=0, description="a trigger must hold this long before a retrain starts"
+    )
+    volume_rows: int = Field(
+        5000, ge=1, description="retrain once this many rows came since the live model's data"
+    )
+    schedule_s: float = Field(
+        0.0, ge=0, description="retrain at least this often when new rows came (0: never)"
+    )
+    port: int = Field(6067, description="the loop worker's web port (metrics, health)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CODEMILL_",
@@ -240,6 +284,7 @@ class Settings(BaseSettings):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
 
     @field_validator("home")
     @classmethod

@@ -37,6 +37,7 @@ class Stack:
     broker: EmbeddedBroker | None
     worker: subprocess.Popen[bytes] | None
     replayed: int
+    loop: subprocess.Popen[bytes] | None = None  # the drift and retraining loop, once started
 
 
 def stack_file(settings: Settings) -> Path:
@@ -77,12 +78,25 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    return _start(settings, "streams.worker", "worker.log")
+
+
+def start_loop(settings: Settings) -> subprocess.Popen[bytes]:
+    """The loop worker (drift checks, alerts, unattended retraining) on this stack's broker and
+    ``settings.ray_address`` (the Ray cluster serving runs on)."""
+    env = {"CODEMILL_RAY_ADDRESS": settings.ray_address} if settings.ray_address else {}
+    return _start(settings, "training.loop_worker", "loop.log", env)
+
+
+def _start(
+    settings: Settings, module: str, log_name: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with (logs / "worker.log").open("ab") as out:
+    with (logs / log_name).open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "streams.worker"],
-            env=worker_env(settings),
+            [sys.executable, "-m", module],
+            env={**worker_env(settings), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,
@@ -107,7 +121,8 @@ def wait_worker_ready(settings: Settings, worker: subprocess.Popen[bytes], timeo
 
 
 def supervise(stack: Stack, stop: threading.Event, every: float = 1.0) -> None:
-    """Restart the Faust worker whenever it dies, until ``stop`` is set (``codemill up``)."""
+    """Restart the Faust worker and the loop worker whenever one dies, until ``stop`` is set
+    (``codemill up``)."""
     while not stop.wait(every):
         if stack.worker is not None and stack.worker.poll() is not None:
             log.error(
@@ -116,6 +131,13 @@ def supervise(stack: Stack, stop: threading.Event, every: float = 1.0) -> None:
                 stack.settings.home / "logs" / "worker.log",
             )
             stack.worker = start_worker(stack.settings)
+        if stack.loop is not None and stack.loop.poll() is not None:
+            log.error(
+                "the loop worker exited with code %s; restarting it (see %s)",
+                stack.loop.returncode,
+                stack.settings.home / "logs" / "loop.log",
+            )
+            stack.loop = start_loop(stack.settings)
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, grace: float = 20.0) -> None:
@@ -168,6 +190,7 @@ def local_stack(
     finally:
         with contextlib.suppress(FileNotFoundError):
             stack_file(settings).unlink()
+        stop_process(stack.loop)
         stop_process(stack.worker)  # whichever worker runs now, restarted ones included
         if broker is not None:
             broker.stop()

@@ -17,10 +17,11 @@ from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from common.events import GIT_EVENT, ReviewComment
+from common.faust_broker import broker_options
 from common.lake import compact, vacuum
 from common.names import CONSUMER_GROUP, Table, Topic
 from common.settings import Settings
-from streams import metrics, transport
+from streams import metrics
 from streams.kafka import AsyncProducer
 from streams.processor import PushProcessor
 from streams.sink import BatchResult, DeltaSink, Incoming, describe
@@ -31,25 +32,12 @@ COMPACTED = (Table.COMPLETION, Table.REJECTS, Table.COMMITS)
 SUNK = (Topic.EXAMPLES, Topic.FEEDBACK)  # topics written to Delta by the sink
 
 
-def _broker_url(bootstrap: str) -> str:
-    hosts = [host.strip() for host in bootstrap.split(",") if host.strip()]
-    return ";".join(f"{transport.SCHEME}://{host}" for host in hosts)
-
-
 def create_app(settings: Settings, cluster: str) -> faust.App:
     """The worker app for one Kafka cluster (``cluster`` scopes the sink's app transactions)."""
     kafka = settings.kafka
-    credentials = None
-    if kafka.sasl_mechanism:
-        credentials = faust.SASLCredentials(
-            username=kafka.sasl_username,
-            password=kafka.sasl_password.get_secret_value(),
-            mechanism=kafka.sasl_mechanism,
-        )
     app = faust.App(
         CONSUMER_GROUP,
-        broker=_broker_url(kafka.bootstrap),
-        broker_credentials=credentials,
+        **broker_options(kafka),
         store="memory://",
         datadir=str(settings.home / "faust"),
         topic_allow_declare=False,

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-from confluent_kafka import KafkaError, Message, Producer
 from pydantic import BaseModel, ConfigDict
 
-from common.errors import BrokerError, CodemillError
+from common.delivery import deliver
+from common.errors import CodemillError
 from common.events import SCHEMA_VERSION
 from common.lake import append_rows, read_rows
 from common.names import Table, Topic
@@ -171,29 +171,8 @@ def publish(
     timeout: float = 30.0,
 ) -> None:
     """Send ``events`` as JSON to ``codemill.models``, keyed by version; returns once acked."""
-    if not events:
-        return
-    producer = Producer({"acks": "all", **producer_config})
-    failures: list[str] = []
-
-    def delivered(err: KafkaError | None, msg: Message) -> None:
-        if err is not None:
-            failures.append(f"{msg.key()!r}: {err}")
-
-    for event in events:
-        producer.produce(
-            str(Topic.MODELS),
-            key=event.version,
-            value=event.model_dump_json().encode(),
-            on_delivery=delivered,
-        )
-    remaining = producer.flush(timeout)
-    if remaining or failures:
-        raise BrokerError(
-            f"{remaining} model events undelivered after {timeout}s and {len(failures)} refused "
-            f"({'; '.join(failures)}) on {Topic.MODELS}; check that Kafka at "
-            f"{producer_config.get('bootstrap.servers')!r} is up"
-        )
+    records = [(event.version, event.model_dump_json().encode()) for event in events]
+    deliver(str(Topic.MODELS), records, producer_config, timeout)
 
 
 def kafka_publisher(settings: Settings) -> Publisher:

@@ -39,7 +39,7 @@ def read_snapshot(
     for table in tables:
         version = (versions or {}).get(table)
         # -1 pins "not written yet": the table may exist now, but the run saw nothing of it.
-        delta = None if version is not None and version < 0 else _open(settings, table, version)
+        delta = None if version is not None and version < 0 else open_at(settings, table, version)
         if delta is None:
             rows[table], pinned[table] = [], -1
             continue
@@ -52,13 +52,13 @@ def ids_at(settings: Settings, versions: Mapping[str, int]) -> set[str]:
     """Every example id the tables held at ``versions`` (what an earlier run could have seen)."""
     found: set[str] = set()
     for table, version in versions.items():
-        delta = _open(settings, table, version) if version >= 0 else None
+        delta = open_at(settings, table, version) if version >= 0 else None
         if delta is not None:
             found.update(scan(delta, ["id"])["id"].to_pylist())
     return found
 
 
-def _open(settings: Settings, table: str, version: int | None) -> DeltaTable | None:
+def open_at(settings: Settings, table: str, version: int | None) -> DeltaTable | None:
     try:
         return DeltaTable(
             settings.table_uri(table),

@@ -45,7 +45,10 @@ def train(
     base: str | None = None,
     on_progress: OnProgress | None = None,
     on_stage: Callable[[str], None] = lambda stage: None,
+    reason: str = "",
 ) -> TrainOutcome:
+    """``reason``: why this run happened (the retraining controller's trigger), kept on the
+    version's registration row."""
     training = settings.training
     parent = _parent(registry) if incremental else None
     on_stage("reading the dataset tables")
@@ -93,7 +96,9 @@ def train(
         data_versions=snapshot.versions,
         examples=mix.per_table,
         metrics={},
-        reason="stopped early on request" if tuned.stopped else "",
+        reason="; ".join(
+            part for part in (reason, "stopped early on request" if tuned.stopped else "") if part
+        ),
         created_at=now,
         recorded_at=now,
     )

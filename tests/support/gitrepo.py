@@ -85,3 +85,28 @@ def module_source(index: int, functions: int = 5) -> str:
         f"        return {a}_{b} + '{index}'\n"
     )
     return "".join(parts)
+
+
+def go_source(index: int, functions: int = 5) -> str:
+    """A small, valid Go file whose functions differ by ``index``: another language, naming
+    style and shape than :func:`module_source`'s (what a team's new service might bring)."""
+    parts = [f'package service{index}\n\nimport (\n\t"fmt"\n\t"strings"\n)\n']
+    for f in range(functions):
+        a, b, c, d, e = _pick(index * 100 + f + 7, 5)
+        name = f"{a.capitalize()}{b.capitalize()}{index}x{f}"
+        parts.append(
+            f"\n// {name} joins the {c} of {d}.\n"
+            f"func {name}(items []string, limit int) (string, error) {{\n"
+            f"\t{c}Count := 0\n"
+            f"\tfor _, item := range items {{\n"
+            f'\t\tif strings.HasPrefix(item, "{e}") && {c}Count < limit {{\n'
+            f"\t\t\t{c}Count += {f + index + 1}\n"
+            f"\t\t}}\n"
+            f"\t}}\n"
+            f"\tif {c}Count == 0 {{\n"
+            f'\t\treturn "", fmt.Errorf("no {d} in %d items", len(items))\n'
+            f"\t}}\n"
+            f'\treturn fmt.Sprintf("%s-%d", "{a}", {c}Count), nil\n'
+            f"}}\n"
+        )
+    return "".join(parts)

@@ -1,4 +1,5 @@
-"""Faust's aiokafka transport with a short fetch wait, registered as the ``codemill://`` scheme.
+"""How every Faust app of codemill reaches Kafka: :func:`broker_options`, and Faust's aiokafka
+transport with a short fetch wait, registered as the ``codemill://`` scheme.
 
 Faust hard-codes ``fetch_max_wait_ms=1500``. A broker that does not wake a waiting fetch when
 records arrive (the embedded Tansu broker) then adds up to 1.5 s per hop, which is most of a
@@ -8,8 +9,11 @@ there, it only makes idle fetches more frequent.
 
 from typing import Any
 
+import faust
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from common.settings import KafkaSettings
 
 FETCH_MAX_WAIT_MS = 100
 SCHEME = "codemill"
@@ -32,3 +36,20 @@ class Transport(faust_aiokafka.Transport):
 
 
 drivers.TRANSPORTS.aliases[SCHEME] = f"{__name__}:Transport"
+
+
+def broker_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """``faust.App`` keyword arguments for the cluster: its hosts (through this transport) and
+    SASL credentials when configured."""
+    hosts = [host.strip() for host in kafka.bootstrap.split(",") if host.strip()]
+    credentials = None
+    if kafka.sasl_mechanism:
+        credentials = faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value(),
+            mechanism=kafka.sasl_mechanism,
+        )
+    return {
+        "broker": ";".join(f"{SCHEME}://{host}" for host in hosts),
+        "broker_credentials": credentials,
+    }
