@@ -5,6 +5,7 @@ import contextlib
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -118,8 +119,10 @@ def demo(
     fmt: Format = "text",
 ) -> None:
     """The main job, end to end, then exit: start the embedded stack, ingest a repository's
-    history, fine-tune on it, evaluate, roll the new version out as a canary, complete code as
-    developers would and record their feedback; print what happened."""
+    history (all but its newest commits), fine-tune on it, evaluate, roll the new version out
+    as a canary, complete code as developers would and record their feedback, push the newest
+    commits and check drift on them, as the loop worker does; print what happened, with the
+    timeline."""
     try:
         with stdout_kept_for_results():
             try:
@@ -144,22 +147,35 @@ def _demo(
 
     settings = steps.demo_settings(Settings(), train_steps)
     source = repo or _own_repository()
+    timeline = steps.Timeline()
     console.print(f"codemill demo: ingesting [bold]{source}[/bold]")
     with local_stack(settings) as stack:
         live = stack.settings
-        console.print(f"stack up: broker {live.kafka.bootstrap}, lake {settings.lake_uri}")
+        timeline.mark(f"stack up: broker {live.kafka.bootstrap}, lake {settings.lake_uri}")
         plan = plan_backfill(live, source, max_commits=max_commits)
-        figures = _ingest(live, plan, fmt, timeout=3600, stack=stack)
-        figures["tables"] = report.table_counts(settings)
-        figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
-        figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
+        later = steps.held_back(len(plan.pending)) if train else 0
+        first = replace(plan, pending=plan.pending[: len(plan.pending) - later])
+        figures = _ingest(live, first, fmt, timeout=3600, stack=stack)
+        timeline.mark(f"ingested {len(first.pending)} commits")
         registry = registry_for(live)
         record = None
         if train:
             record, trained = steps.fine_tune(live, registry, console.print)
             figures["training"] = trained
+            timeline.mark(f"fine-tuned and evaluated {trained.get('trained')}")
         if serve:
             figures["serving"] = _demo_serving(live, registry, record, completions)
+            timeline.mark("served completions and stored the developers' feedback")
+        if later:
+            newest = replace(plan, pending=plan.pending[-later:])
+            figures["pushed_later"] = _ingest(live, newest, fmt, timeout=3600, stack=stack)
+            timeline.mark(f"pushed the newest {later} commits")
+            figures["loop"] = steps.drift_step(live, registry, record)
+            timeline.mark("checked drift on them and decided whether to retrain")
+        figures["tables"] = report.table_counts(settings)
+        figures["rejects_by_reason"] = report.reject_reasons(settings, plan.repo)
+        figures["skipped_files"] = report.skipped_reasons(settings, plan.repo)
+        figures["timeline"] = timeline.figures()
     return figures
 
 

@@ -170,3 +170,59 @@ def _post(url: str, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]
     except urllib.error.HTTPError as error:
         console.print(f"{url}: {error.code} {error.read()[:200]!r}")
         return error.code, {}
+
+
+class Timeline:
+    """When each step of the demo ended, in seconds since it started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, step: str) -> None:
+        self.marks[step] = round(time.monotonic() - self.started, 1)
+        console.print(f"[{self.marks[step]:7.1f} s] {step}")
+
+    def figures(self) -> dict[str, str]:
+        return {step: f"{at:.1f} s" for step, at in self.marks.items()}
+
+
+def held_back(commits: int, share: float = 0.2) -> int:
+    """How many of the newest commits the demo pushes after the first version is out, as the
+    new work the drift check judges (none for a history too short to split)."""
+    return int(commits * share) if commits >= 10 else 0
+
+
+def drift_step(
+    settings: Settings, registry: Registry, trained: ModelRecord | None
+) -> dict[str, Any]:
+    """The loop's check on the commits pushed since ``trained`` (else the live version) was
+    trained, its alert when something drifted, and what the retraining controller decides."""
+    from training.alerts import gate_for, send
+    from training.monitor import check
+    from training.retrain import RetrainController, Situation
+
+    reference = trained or registry.live()
+    result = check(settings, reference)
+    report = result.report
+    sent: list[str] | str = "nothing drifted"
+    controller = RetrainController(settings.drift.model_copy(update={"debounce_s": 0}))
+    if result.alert is not None:
+        controller.note(result.alert)
+        sent = send(settings, result.alert) if gate_for(settings).admit(result.alert) else "sent"
+    decision = controller.decide(
+        Situation(
+            now=time.time(),
+            live_version=reference.version if reference else None,
+            new_rows=report.current_rows,
+            min_examples=settings.training.min_examples,
+        )
+    )
+    return {
+        "against": report.model_version,
+        "verdict": report.verdict,
+        "new_rows": report.current_rows,
+        "report": report.report_path or "none",
+        "alert": sent,
+        "retrain": f"{'yes' if decision.retrain else 'no'} ({decision.trigger}): {decision.reason}",
+    }

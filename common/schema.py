@@ -3,7 +3,7 @@
 import types
 import typing
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -15,6 +15,9 @@ _SCALARS: dict[type, pa.DataType] = {
     bool: pa.bool_(),
     datetime: pa.timestamp("us", tz="UTC"),
 }
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
@@ -53,3 +56,13 @@ def to_arrow(model: type[BaseModel], rows: list[dict[str, Any]]) -> pa.Table:
         {k: (list(v.items()) if isinstance(v, dict) else v) for k, v in row.items()} for row in rows
     ]
     return pa.Table.from_pylist(prepared, schema=schema)
+
+
+def from_arrow(model: type[M], table: pa.Table) -> list[M]:
+    """Rows read from Delta as ``model``s: Arrow maps come back as (key, value) pairs."""
+    maps = [f.name for f in table.schema if pa.types.is_map(f.type)]
+    rows = table.to_pylist()
+    for row in rows:
+        for name in maps:
+            row[name] = dict(row[name] or [])
+    return [model.model_validate(row) for row in rows]

@@ -19,8 +19,9 @@ from common.errors import CodemillError
 from common.rows import ModelRecord
 from common.runfiles import live_record, serving_file, write_record
 from common.settings import Settings
-from serving.app import APP_NAME, ModelServer, Router, ServedVersion, model_app
+from serving.app import APP_NAME, ServedVersion, model_app
 from serving.controller import Plan, Strategy, rollout_plan
+from serving.entry import ROUTE_PREFIX, ROUTER_APP, model_application, router_application
 from serving.requests import Request, Sampling
 from training.registry import Registry
 
@@ -73,24 +74,9 @@ def initial_plan(settings: Settings, registry: Registry) -> tuple[Plan, list[Ser
 
 def run_model(settings: Settings, served: ServedVersion) -> None:
     """Start (or replace) ``served``'s application; returns once its replicas answer."""
-    serving = settings.serving
-    options: dict[str, Any] = {
-        "name": "model",
-        "ray_actor_options": {"num_cpus": serving.cpus_per_replica},
-        # Requests beyond a replica's cap wait in Serve's queue instead of its batch queue:
-        # let the router's own cap (429 past it) be the only one.
-        "max_ongoing_requests": max(2 * serving.max_batch_size, serving.max_in_flight),
-    }
-    if serving.max_replicas > serving.replicas:
-        options["autoscaling_config"] = {
-            "min_replicas": serving.replicas,
-            "max_replicas": serving.max_replicas,
-            "target_ongoing_requests": serving.target_ongoing_requests,
-        }
-    else:
-        options["num_replicas"] = serving.replicas
-    app = ModelServer.options(**options).bind(served, settings)  # type: ignore[attr-defined]
-    serve.run(app, name=model_app(served.version), route_prefix=None)
+    serve.run(
+        model_application(settings, served), name=model_app(served.version), route_prefix=None
+    )
 
 
 def start(settings: Settings, plan: Plan, versions: list[ServedVersion]) -> None:
@@ -100,10 +86,7 @@ def start(settings: Settings, plan: Plan, versions: list[ServedVersion]) -> None
     serve.start(http_options={"host": settings.serving.host, "port": settings.serving.port})
     for served in versions:
         run_model(settings, served)
-    router = Router.options(  # type: ignore[attr-defined]
-        max_ongoing_requests=2 * settings.serving.max_in_flight
-    ).bind(settings, plan)
-    serve.run(router, name=APP_NAME, route_prefix="/")
+    serve.run(router_application(settings, plan), name=ROUTER_APP, route_prefix=ROUTE_PREFIX)
     info = {
         "ray_address": ray.get_runtime_context().gcs_address,
         "url": f"http://{settings.serving.host}:{settings.serving.port}",

@@ -59,7 +59,8 @@ def fine_tune(
     """Train an adapter on ``texts`` and move it to ``destination``."""
     connect(settings)
     training = settings.training
-    available = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
+    # The CPUs free now: on a cluster that also serves (codemill up), replicas hold some.
+    available = int(ray.available_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
     cpus = training.cpus_per_worker or max(1, available // training.num_workers)
     progress = Progress.remote()  # type: ignore[attr-defined]
     config = LoopConfig(

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from common.events import DriftAlert
 from common.faust_broker import broker_options
-from common.names import Topic
+from common.names import Table, Topic
 from common.rows import ModelRecord
 from common.runfiles import loop_file, write_record
 from common.settings import Settings
@@ -40,6 +40,7 @@ from training.retrain import Decision, RetrainController, Situation
 
 log = logging.getLogger("codemill.loop")
 LOOP_GROUP = "codemill-loop"
+COMPLETION = str(Table.COMPLETION)
 DECIDE_EVERY_S = 2.0
 KEPT_DECISIONS = 20
 
@@ -53,6 +54,7 @@ class Loop:
         self.controller = RetrainController(settings.drift)
         self.gate = gate_for(settings)
         self.new_rows = 0
+        self.current_data: int | None = None  # the completion table's version at the last check
         self.training = False
         self.decisions: list[dict[str, Any]] = []
         self.last_check: dict[str, Any] = {}
@@ -62,6 +64,7 @@ class Loop:
         result = await asyncio.to_thread(check, self.settings, live)
         report = result.report
         self.new_rows = report.current_rows
+        self.current_data = report.current_versions.get(COMPLETION)
         self.last_check = {
             "at": report.checked_at.isoformat(),
             "model_version": report.model_version,
@@ -83,7 +86,8 @@ class Loop:
         self.controller.note(alert)
 
     async def decide(self) -> None:
-        records = await asyncio.to_thread(self.registry.list)
+        records = await asyncio.to_thread(self.registry.list)  # newest first
+        newest = records[0] if records else None
         situation = Situation(
             now=time.time(),
             live_version=next((r.version for r in records if r.status == "live"), None),
@@ -91,6 +95,10 @@ class Loop:
             rolling_out=self._rolling_out(records),
             training=self.training,
             min_examples=self.settings.training.min_examples,
+            newest=newest.version if newest else None,
+            newest_at=newest.created_at.timestamp() if newest else None,
+            newest_data=newest.data_versions.get(COMPLETION) if newest else None,
+            current_data=self.current_data,
         )
         decision = self.controller.decide(situation)
         self._record(decision)
@@ -132,7 +140,7 @@ class Loop:
 
     def _record(self, decision: Decision) -> None:
         last = self.decisions[-1] if self.decisions else None
-        if last is None or last["reason"] != decision.reason or decision.retrain:
+        if last is None or last.get("reason") != decision.reason or decision.retrain:
             verb = "retrain" if decision.retrain else "wait"
             log.warning("retrain decision: %s (%s): %s", verb, decision.trigger, decision.reason)
             drift_metrics.RETRAIN_DECISIONS.labels(verb, decision.trigger).inc()

@@ -22,9 +22,8 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from common.delivery import deliver
@@ -33,6 +32,7 @@ from common.events import SCHEMA_VERSION
 from common.lake import append_rows, read_rows
 from common.names import Table, Topic
 from common.rows import ModelRecord, ModelStatus
+from common.schema import from_arrow
 from common.settings import Settings
 from training.model_card import render_model_card
 
@@ -202,9 +202,7 @@ class Registry:
     def rows(self) -> list[ModelRecord]:
         """Every row ever written: each version's whole history."""
         data = read_rows(self.uri, ModelRecord, storage_options=self.settings.lake.storage_options)
-        return [
-            ModelRecord.model_validate(_from_arrow(row, data.schema)) for row in data.to_pylist()
-        ]
+        return from_arrow(ModelRecord, data)
 
     def history(self, version: str) -> list[ModelRecord]:
         """Every row of ``version``, oldest first."""
@@ -295,11 +293,3 @@ class Registry:
         return RegistryError(
             f"no model version {version!r} in the registry (known: {known}); see `codemill models`"
         )
-
-
-def _from_arrow(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
-    """A row read from Delta as the model's dict: Arrow maps come back as (key, value) pairs."""
-    return {
-        name: dict(value) if pa.types.is_map(schema.field(name).type) else value
-        for name, value in row.items()
-    }

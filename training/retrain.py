@@ -3,8 +3,10 @@
 Triggers, in order: the first version (no fine-tuned version yet and enough rows), a drift alert
 (data or predictions), an acceptance drop (performance drift), the volume of rows since the live
 model's data, and a schedule. A trigger must hold ``debounce_s`` before a run starts (one noisy
-check does not retrain); no run starts within ``retrain_cooldown_s`` of the last, while one runs,
-or while a version is being rolled out (its verdict comes first, and it holds the CPUs).
+check does not retrain); no run starts within ``retrain_cooldown_s`` of the last (the
+registry's newest version counts, so a restarted controller remembers), on data the newest
+version already saw, while one runs, or while a version is being rolled out (its verdict comes
+first, and it holds the CPUs).
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +25,10 @@ class Situation:
     rolling_out: str | None = None  # a version in canary (or blessed, about to be)
     training: bool = False
     min_examples: int = 1  # what a first run needs (training.min_examples)
+    newest: str | None = None  # the newest trained version (any status) ...
+    newest_at: float | None = None  # ... when it was trained ...
+    newest_data: int | None = None  # ... and the completion table's version it saw
+    current_data: int | None = None  # the completion table's version now
 
 
 @dataclass(frozen=True)
@@ -51,18 +57,22 @@ class RetrainController:
         self.pending = None
 
     def decide(self, at: Situation) -> Decision:
+        if at.training:
+            return Decision(False, "none", "a training run is in progress")
         trigger, why = self._trigger(at)
         if trigger == "none":
             self.pending = None
             return Decision(False, "none", why)
-        if at.training:
-            return Decision(False, trigger, f"{why}; a training run is already in progress")
         if at.rolling_out:
             return Decision(
                 False, trigger, f"{why}; waiting for the rollout of {at.rolling_out} to end"
             )
-        if self.last_run_at is not None and trigger != "first":
-            left = self.settings.retrain_cooldown_s - (at.now - self.last_run_at)
+        seen = at.newest_data if at.newest else None
+        if seen is not None and at.current_data is not None and at.current_data <= seen:
+            return Decision(False, trigger, f"{why}; no new data since {at.newest} was trained")
+        runs = [t for t in (self.last_run_at, at.newest_at) if t is not None]
+        if runs:
+            left = self.settings.retrain_cooldown_s - (at.now - max(runs))
             if left > 0:
                 return Decision(False, trigger, f"{why}; cooling down for {left:.0f}s more")
         if self.pending != trigger:

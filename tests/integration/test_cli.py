@@ -69,6 +69,8 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
         },
         "other languages",
     )
+    for i in range(4, 8):  # the newest, pushed after the first version is out
+        repo.commit({f"shop/m{i}.py": module_source(i)}, f"c{i}")
 
     home = tmp_path / "home"
     train_tiny(home / "models" / "base" / "tiny", minutes=0.2, max_steps=40)  # the base, ready
@@ -82,16 +84,18 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert figures["commits_ingested"] == 6
+    assert figures["commits_ingested"] == 8  # the newest 2 of 10 came after the first version
+    assert figures["pushed_later"]["commits_ingested"] == 2
     rows = read_rows(Settings(home=tmp_path / "home").table_uri("completion"), CompletionExample)
     sources = [r for r in rows.to_pylist() if not r["augmentation"]]
-    assert len(sources) == 4 * 7 + 2  # every definition once; augmented variants beside them
+    assert len(sources) == 8 * 7 + 2  # every definition once; augmented variants beside them
     assert figures["tables"]["completion"] == rows.num_rows >= len(sources)
     by_language = {(r["language"], r["symbol"]) for r in sources}
     assert {("typescript", "total"), ("go", "Price")} <= by_language
     assert figures["rejects_by_reason"] == {"extract: syntax error": 1}
     assert figures["skipped_files"] == {"unsupported_language": 4}
-    assert figures["examples_new"] == rows.num_rows and figures["new_per_second"] > 0
+    later = figures["pushed_later"]["examples_new"]
+    assert figures["examples_new"] + later == rows.num_rows and figures["new_per_second"] > 0
     assert stack_processes() <= before, "a broker or worker of the demo outlived it"
 
     # Then it fine-tuned the tiny base, rolled the version out as a canary when it was blessed,
@@ -106,6 +110,13 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
         assert set(served) == {"base"}
     verdicts = sum(sum(kinds.values()) for kinds in serving["feedback"].values())
     assert verdicts == 12 and serving["feedback_rows_in_delta"] == 12
+
+    # Last, the loop's turn: the newest commits were judged against what 0.1.0 learned from.
+    loop = figures["loop"]
+    assert loop["against"] == "0.1.0" and loop["new_rows"] == 2 * 7
+    assert "each window needs 50" in loop["verdict"]  # too few rows for a verdict, and it says so
+    assert loop["retrain"].startswith("no (none)")
+    assert list(figures["timeline"])[-1] == "checked drift on them and decided whether to retrain"
 
 
 def test_backfill_branch_and_max_commits(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_no_second_run_within_the_cooldown() -> None:
 def test_nothing_starts_while_training_or_while_a_version_rolls_out() -> None:
     controller = RetrainController(SETTINGS.model_copy(update={"debounce_s": 0}))
     controller.note(alert(["data"]))
-    assert "already in progress" in controller.decide(at(0, training=True)).reason
+    assert controller.decide(at(0, training=True)).reason == "a training run is in progress"
     waiting = controller.decide(at(0, rolling_out="0.2.0"))
     assert not waiting.retrain and "rollout of 0.2.0" in waiting.reason
     assert controller.decide(at(1)).retrain
@@ -94,3 +94,19 @@ def test_a_trigger_that_goes_away_restarts_the_debounce() -> None:
     controller.note(alert(["data"]))
     assert not controller.decide(at(40)).retrain  # held 0 s, not 40
     assert controller.decide(at(70)).retrain
+
+
+def test_the_newest_version_counts_for_the_cooldown_and_its_data_is_not_trained_again() -> None:
+    controller = RetrainController(SETTINGS.model_copy(update={"debounce_s": 0}))
+    restarted = at(100, rows=150, live=None, newest="0.1.0", newest_at=0.0)
+    cooling = controller.decide(restarted)
+    assert not cooling.retrain and "cooling down for 500s" in cooling.reason
+    same_data = at(
+        900, rows=150, live=None, newest="0.1.0", newest_at=0.0, newest_data=7, current_data=7
+    )
+    seen = controller.decide(same_data)
+    assert not seen.retrain and "no new data since 0.1.0 was trained" in seen.reason
+    newer = at(
+        900, rows=150, live=None, newest="0.1.0", newest_at=0.0, newest_data=7, current_data=9
+    )
+    assert controller.decide(newer).retrain
