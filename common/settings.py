@@ -192,6 +192,7 @@ class ServingSettings(Section):
         8.0, gt=0, description="autoscaling: requests per replica Serve aims for"
     )
     cpus_per_replica: float = Field(1.0, gt=0, description="Ray CPUs a model replica takes")
+    gpus_per_replica: float = Field(0.0, ge=0, description="Ray GPUs a model replica takes")
     threads: int = Field(0, ge=0, description="threads a model replica uses; 0: its CPUs")
 
 
@@ -219,7 +220,7 @@ class RolloutSettings(Section):
 class DriftSettings(Section):
     """The drift monitor and the retraining controller (see :mod:`training.monitor`)."""
 
-    interval_s: float = Field(300.0, gt=0, description="how often the loop worker checks drift")
+    interval_s: float = Field(60.0, gt=0, description="how often the loop worker checks drift")
     window: int = Field(
         5000, ge=10, description="rows per window (newest of the reference and of the current)"
     )

@@ -53,10 +53,14 @@ class ModelArgs(BaseModel):
 
 
 def model_options(serving: ServingSettings) -> dict[str, Any]:
-    """A model deployment's Serve options: CPUs, its cap on requests, replicas or autoscaling."""
+    """A model deployment's Serve options: CPUs (and GPUs), its cap on requests, replicas or
+    autoscaling."""
+    actor: dict[str, float] = {"num_cpus": serving.cpus_per_replica}
+    if serving.gpus_per_replica:
+        actor["num_gpus"] = serving.gpus_per_replica
     options: dict[str, Any] = {
         "name": "model",
-        "ray_actor_options": {"num_cpus": serving.cpus_per_replica},
+        "ray_actor_options": actor,
         # Requests beyond a replica's cap wait in Serve's queue instead of its batch queue:
         # let the router's own cap (429 past it) be the only one.
         "max_ongoing_requests": max(2 * serving.max_batch_size, serving.max_in_flight),

@@ -1,7 +1,5 @@
 """`codemill up` as a user runs it: a signed push over HTTP becomes rows in Delta."""
 
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -10,6 +8,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,14 @@ from common.settings import Settings
 from infra.broker import free_port
 from tests.integration.conftest import WEBHOOK_SECRET, eventually
 from tests.support.adapters import blessed, fine_tune
+from tests.support.github import github_push, signed
 from tests.support.gitrepo import GitRepo, module_source
 from tests.support.http import json_call
 from training.registry import Registry
 from training.tiny import train_tiny
 
 pytestmark = pytest.mark.integration
+sign = partial(signed, WEBHOOK_SECRET)
 
 
 class Up:
@@ -103,48 +104,13 @@ def sources(up: Up, repo: str) -> int:
     return sum(r["repo"] == repo and not r["augmentation"] for r in rows)
 
 
-def github_push(repo: GitRepo, name: str, before: str, after: str) -> bytes:
-    message = repo.git("log", "-1", "--format=%s", after)
-    payload = {
-        "ref": "refs/heads/main",
-        "before": before,
-        "after": after,
-        "created": False,
-        "deleted": False,
-        "forced": False,
-        "repository": {"full_name": name, "clone_url": f"file://{repo.path}", "name": "x"},
-        "pusher": {"name": "ada", "email": "ada@example.com"},
-        "commits": [
-            {
-                "id": after,
-                "message": message,
-                "timestamp": "2026-01-01T00:00:01Z",
-                "author": {"name": "Ada", "email": "ada@example.com"},
-                "added": [],
-                "removed": [],
-                "modified": [],
-            }
-        ],
-    }
-    return json.dumps(payload).encode()
-
-
-def signed(body: bytes, event: str = "push", delivery: str = "d-1") -> dict[str, str]:
-    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return {
-        "X-Hub-Signature-256": f"sha256={digest}",
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": delivery,
-    }
-
-
 def test_signed_push_becomes_rows(up: Up, tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "widgets")
     base = repo.commit({"app/core.py": module_source(1)}, "base")
     head = repo.commit({"app/extra.py": module_source(2)}, "add extra")
     body = github_push(repo, "acme/widgets", base, head)
 
-    status, answer = up.post("github", body, signed(body, delivery="push-1"))
+    status, answer = up.post("github", body, sign(body, delivery="push-1"))
     assert status == 202, answer
     assert answer["status"] == "accepted"
 
@@ -160,7 +126,7 @@ def test_signed_push_becomes_rows(up: Up, tmp_path: Path) -> None:
     assert {r["commit"] for r in rows} == {head}
     assert "compute_2_0" in {r["symbol"] for r in rows}
 
-    status, answer = up.post("github", body, signed(body, delivery="push-1"))
+    status, answer = up.post("github", body, sign(body, delivery="push-1"))
     assert (status, answer["status"]) == (200, "duplicate")
 
 
@@ -168,7 +134,7 @@ def test_bad_signature_is_refused_and_nothing_recorded(up: Up, tmp_path: Path) -
     repo = GitRepo(tmp_path / "gadgets")
     head = repo.commit({"g.py": module_source(3)})
     body = github_push(repo, "acme/gadgets", "0" * 40, head)
-    headers = signed(body, delivery="bad-1")
+    headers = sign(body, delivery="bad-1")
     headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
     status, answer = up.post("github", body, headers)
     assert status == 401 and "Signature" in answer["error"]
@@ -180,25 +146,25 @@ def test_bad_signature_is_refused_and_nothing_recorded(up: Up, tmp_path: Path) -
 
 def test_bad_input_gets_a_reason(up: Up) -> None:
     body = b'{"ref": "refs/heads/main"}'
-    status, answer = up.post("github", body, signed(body, delivery="bad-2"))
+    status, answer = up.post("github", body, sign(body, delivery="bad-2"))
     assert status == 400 and "repository" in answer["error"]
     body = b"{not json"
-    status, answer = up.post("github", body, signed(body, delivery="bad-3"))
+    status, answer = up.post("github", body, sign(body, delivery="bad-3"))
     assert status == 400 and "JSON" in answer["error"]
     body = b'{"action": "opened"}'
-    status, answer = up.post("github", body, signed(body, event="issues", delivery="bad-4"))
+    status, answer = up.post("github", body, sign(body, event="issues", delivery="bad-4"))
     assert (status, answer["status"]) == (202, "ignored")
     big = b" " * 100_000
-    status, answer = up.post("github", big, signed(b"", delivery="bad-5"))
+    status, answer = up.post("github", big, sign(b"", delivery="bad-5"))
     assert status == 413
 
 
 def test_ping_and_tag_deletion(up: Up) -> None:
     fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
     ping = (fixtures / "ping-payload.json").read_bytes()
-    assert up.post("github", ping, signed(ping, event="ping", delivery="p1"))[0] == 200
+    assert up.post("github", ping, sign(ping, event="ping", delivery="p1"))[0] == 200
     tag = (fixtures / "push-payload.json").read_bytes()
-    status, answer = up.post("github", tag, signed(tag, delivery="t1"))
+    status, answer = up.post("github", tag, sign(tag, delivery="t1"))
     assert status == 202 and answer["commits"] == 0
 
 
@@ -348,7 +314,7 @@ def test_up_restarts_a_worker_that_died(up: Up, tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "after-crash")
     head = repo.commit({"a/survivor.py": module_source(77)}, "after the crash")
     body = github_push(repo, "acme/after-crash", "0" * 40, head)
-    status, _ = up.post("github", body, signed(body, delivery="after-crash-1"))
+    status, _ = up.post("github", body, sign(body, delivery="after-crash-1"))
     assert status == 202  # the receiver does not depend on the worker
 
     def landed() -> int:
@@ -382,7 +348,9 @@ def test_review_suggestion_becomes_a_refactoring_row(up: Up, tmp_path: Path) -> 
     payload["comment"].update(commit_id=head, original_commit_id=head)
     body = json.dumps(payload).encode()
     status, answer = up.post(
-        "github", body, signed(body, event="pull_request_review_comment", delivery="review-1")
+        "github",
+        body,
+        sign(body, event="pull_request_review_comment", delivery="review-1"),
     )
     assert status == 202 and answer["status"] == "accepted", answer
 

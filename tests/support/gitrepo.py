@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -28,7 +29,7 @@ class GitRepo:
         )
         return out.stdout.strip()
 
-    def commit(self, files: dict[str, str | bytes], message: str = "change") -> str:
+    def commit(self, files: Mapping[str, str | bytes], message: str = "change") -> str:
         for name, content in files.items():
             target = self.path / name
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,10 @@ def test_the_model_builder_builds_what_codemill_up_runs(monkeypatch: pytest.Monk
     settings = Settings()
     deployment = built._bound_deployment  # the same options `codemill up` gives the version
     assert deployment.name == "model"
-    assert deployment.ray_actor_options == {"num_cpus": settings.serving.cpus_per_replica}
+    assert deployment.ray_actor_options == {
+        "num_cpus": settings.serving.cpus_per_replica,
+        "num_gpus": 1.0,  # the chart's GPU worker group is on: each replica takes one
+    }
     assert deployment._deployment_config.autoscaling_config.max_replicas == (
         settings.serving.max_replicas
     )

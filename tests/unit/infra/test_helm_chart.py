@@ -185,9 +185,11 @@ def test_gpu_worker_groups_only_when_enabled(value_set: str) -> None:
                 assert wanted and int(gpus) >= 1
         groups = {g["groupName"] for g in _cluster(obj).get("workerGroupSpecs", [])}
         assert ("gpu" in groups) == wanted, f"{obj['kind']}: {groups}"
+        env = env_of(_cluster(obj)["headGroupSpec"]["template"]["spec"]["containers"][0])
         if obj["kind"] != "RayService":
-            env = env_of(_cluster(obj)["headGroupSpec"]["template"]["spec"]["containers"][0])
             assert ("CODEMILL_TRAINING_USE_GPU" in env) == wanted
+        else:  # the replicas ask Ray for the GPUs the group brings
+            assert ("CODEMILL_SERVING_GPUS_PER_REPLICA" in env) == wanted
 
 
 def _cluster(obj: Object) -> Object:

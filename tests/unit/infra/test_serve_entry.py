@@ -63,3 +63,10 @@ def test_start_missing_starts_nothing_twice(cluster: list[Any]) -> None:
     versions = [ServedVersion("0.1.0", "/base")]
     assert entry.start_missing(Settings(), versions) == []
     assert cluster == []
+
+
+def test_replicas_ask_ray_for_gpus_only_when_configured() -> None:
+    cpu = entry.model_options(Settings().serving)
+    assert cpu["ray_actor_options"] == {"num_cpus": 1.0}
+    gpu = entry.model_options(Settings().serving.model_copy(update={"gpus_per_replica": 1}))
+    assert gpu["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 1}
