@@ -123,21 +123,18 @@ def wait_worker_ready(settings: Settings, worker: subprocess.Popen[bytes], timeo
 def supervise(stack: Stack, stop: threading.Event, every: float = 1.0) -> None:
     """Restart the Faust worker and the loop worker whenever one dies, until ``stop`` is set
     (``codemill up``)."""
+    starts = {"worker": (start_worker, "worker.log"), "loop": (start_loop, "loop.log")}
     while not stop.wait(every):
-        if stack.worker is not None and stack.worker.poll() is not None:
-            log.error(
-                "the Faust worker exited with code %s; restarting it (see %s)",
-                stack.worker.returncode,
-                stack.settings.home / "logs" / "worker.log",
-            )
-            stack.worker = start_worker(stack.settings)
-        if stack.loop is not None and stack.loop.poll() is not None:
-            log.error(
-                "the loop worker exited with code %s; restarting it (see %s)",
-                stack.loop.returncode,
-                stack.settings.home / "logs" / "loop.log",
-            )
-            stack.loop = start_loop(stack.settings)
+        for role, (start, log_name) in starts.items():
+            proc: subprocess.Popen[bytes] | None = getattr(stack, role)
+            if proc is not None and proc.poll() is not None:
+                log.error(
+                    "the %s process exited with code %s; restarting it (see %s)",
+                    role,
+                    proc.returncode,
+                    stack.settings.home / "logs" / log_name,
+                )
+                setattr(stack, role, start(stack.settings))
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, grace: float = 20.0) -> None:

@@ -171,7 +171,7 @@ def _judge(
         cat_method="jensenshannon",
         per_column_threshold=thresholds,
     )
-    snapshot = Report([preset]).run(now, before)
+    snapshot = Report([preset], tags=[kind]).run(now, before)
     scores = drift_scores(snapshot.dict())
     drifted = [name for name in columns if scores.get(name, 0.0) >= thresholds[name]]
     share = len(drifted) / len(columns)

@@ -10,6 +10,7 @@ live version's feedback: its first window is its own baseline. A check writes a 
 
 import json
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -172,16 +173,38 @@ def save_runs(
     folder.mkdir(parents=True, exist_ok=True)
     workspace = Workspace.create(str(settings.home / "evidently"))
     name = f"codemill model {version}"
-    project = next(iter(workspace.search_project(name)), None) or workspace.create_project(
-        name, description=f"Drift of model version {version} against its training data"
-    )
+    project = next(iter(workspace.search_project(name)), None)
+    if project is None:
+        project = workspace.create_project(
+            name, description=f"Drift of model version {version} against its training data"
+        )
+        add_panels(project)
     saved = []
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     for j in runs:
         assert j.snapshot is not None
         j.snapshot.set_name(f"{j.kind} drift {stamp}")
         html = folder / f"{stamp}-{report_id[:8]}-{j.kind}.html"
-        j.snapshot.save_html(str(html))
+        with warnings.catch_warnings():  # its correlation plots divide by constant columns' 0
+            warnings.simplefilter("ignore", RuntimeWarning)
+            j.snapshot.save_html(str(html))
         ref = workspace.add_run(project.id, j.snapshot)
         saved.append((html, str(ref.id)))
     return saved
+
+
+def add_panels(project: Any) -> None:
+    """The project's dashboard: each kind's share of drifted features over the checks."""
+    from evidently.sdk.models import PanelMetric
+    from evidently.sdk.panels import line_plot_panel
+
+    for kind in ("data", "prediction"):
+        share = PanelMetric(
+            legend=f"{kind}: share of drifted features",
+            tags=[kind],
+            metric="DriftedColumnsCount",
+            metric_labels={"value_type": "share"},
+        )
+        project.dashboard.add_panel(
+            line_plot_panel(title=f"{kind.capitalize()} drift", values=[share], size="half")
+        )

@@ -141,6 +141,7 @@ def _run(up: Up, tmp_path: Path) -> None:
     workspace = Workspace(str(up.home / "evidently"))
     projects = workspace.search_project("codemill model 0.1.0")
     assert projects and workspace.list_runs(projects[0].id)
+    assert projects[0].dashboard.model().panels  # drift share over the checks, per kind
 
     # 4. The controller retrains on the drift; the candidate is judged against the live
     # version; a blessed one is canaried and then promoted or rolled back.
