@@ -72,7 +72,7 @@ def test_freshness_benchmark_quick() -> None:
     figures = quick_figures("freshness.py", "--format", "json", timeout=1500)
     assert figures["base"] == "tiny" and figures["setup_first_version_live_s"] > 0
     assert 0 < figures["push_to_first_row_s"] <= figures["push_to_all_rows_s"]
-    assert figures["push_to_drift_report_s"] >= figures["rows_to_drift_report_s"] > 0
+    assert figures["push_to_drift_report_s"] >= figures["rows_to_drift_report_s"] >= 0
     assert figures["push_to_candidate_registered_s"] > figures["push_to_drift_report_s"]
     if "candidate" not in figures:  # blessed: it served as a canary
         assert figures["push_to_canary_serving_s"] >= figures["push_to_candidate_registered_s"]

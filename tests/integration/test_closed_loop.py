@@ -99,7 +99,7 @@ def _run(up: Up, tmp_path: Path) -> None:
 
     # 1. One style, one language: the loop trains the first version by itself, serving canaries
     # it and promotes it on the developers' traffic.
-    head = up.commit_and_push(repo, head, python(0, 8), "python module")
+    head = up.commit_and_push(repo, head, python(0, 8), "python module")[-1]
     eventually(lambda: up.rows() >= 80, timeout=120)
     eventually(lambda: up.models().get("0.1.0") is not None, timeout=300, every=2)
     assert "retrained on first" in Registry(up.settings).history("0.1.0")[0].reason
@@ -108,7 +108,7 @@ def _run(up: Up, tmp_path: Path) -> None:
 
     # 2. Control: more code of the same kind is no drift and raises no alert.
     live_rows = up.rows()
-    head = up.commit_and_push(repo, head, python(8, 3), "python module")
+    head = up.commit_and_push(repo, head, python(8, 3), "python module")[-1]
     eventually(lambda: up.rows() >= live_rows + 30, timeout=120)
     settled = up.rows()
 
@@ -123,7 +123,7 @@ def _run(up: Up, tmp_path: Path) -> None:
     assert not [a for a in alerts(up.settings) if "data" in a.kinds]
     assert not up.hooks.received
     # 3. Another language and style: a data drift alert, everywhere it should be seen.
-    head = up.commit_and_push(repo, head, go(6), "go service")
+    up.commit_and_push(repo, head, go(6), "go service")
     eventually(lambda: any("data" in a.kinds for a in alerts(up.settings)), timeout=180)
     alert = next(a for a in alerts(up.settings) if "data" in a.kinds)
     assert alert.model_version == "0.1.0"

@@ -27,6 +27,7 @@ from common.runfiles import live_record
 from common.schema import from_arrow
 from common.settings import Settings
 from infra.broker import free_port
+from streams.ledger import latest_status, read_ledger
 from tests.support.github import github_push, signed
 from tests.support.gitrepo import GitRepo
 from tests.support.http import json_call
@@ -154,12 +155,22 @@ class Up:
 
     def commit_and_push(
         self, repo: GitRepo, head: str, commits: Sequence[Mapping[str, str | bytes]], what: str
-    ) -> str:
-        """Each of ``commits`` (path → content) committed and pushed on its own; the new head."""
+    ) -> list[str]:
+        """Each of ``commits`` (path → content) committed and pushed on its own; their shas."""
+        shas = []
         for i, files in enumerate(commits):
             before, head = head, repo.commit(files, f"{what} {i}")
             self.push(repo, before, head)
-        return head
+            shas.append(head)
+        return shas
+
+    def ingested(self, shas: Sequence[str], repo: str = "acme/shop") -> bool:
+        """Whether the ledger records every one of ``shas`` as ingested."""
+        latest = latest_status(read_ledger(self.settings, repo))
+        return all(
+            (line := latest.get((repo, sha))) is not None and line.status == "ingested"
+            for sha in shas
+        )
 
     def models(self) -> dict[str, ModelRecord]:
         return {r.version: r for r in Registry(self.settings).list()}
