@@ -2,11 +2,14 @@
 
 import contextlib
 import json
+import signal
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +26,7 @@ STRATEGIES = ("canary", "blue-green", "immediate")
 
 def register(app: typer.Typer) -> None:
     app.command()(deploy)
+    app.command(hidden=True)(watch)
 
 
 def deploy(
@@ -143,3 +147,23 @@ def serving_health(settings: Settings) -> dict[str, Any] | str:
     except (OSError, ValueError):
         return "not serving"
     return {"url": f"{info['url']}/v1", **health}
+
+
+def watch() -> None:
+    """Roll each newly blessed version out as a canary on the Ray cluster that serves (for
+    cluster deployments, where no `codemill up` does it; needs CODEMILL_RAY_ADDRESS), until
+    interrupted."""
+    settings = Settings()
+    if not settings.ray_address:
+        fail(CodemillError("codemill watch needs CODEMILL_RAY_ADDRESS: the serving Ray cluster"))
+    from serving.deploy import connect, watch_blessed
+
+    connect(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print(f"rolling newly blessed versions out as canaries on {settings.ray_address}")
+    heartbeat = Path(tempfile.gettempdir()) / "codemill-watch.beat"  # its liveness probe's file
+    try:
+        watch_blessed(settings, registry_for(settings), stop, heartbeat.touch)
+    except KeyboardInterrupt:
+        stop.set()

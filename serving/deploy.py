@@ -10,6 +10,7 @@ a canary by itself, with no restart.
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -150,10 +151,17 @@ def deploy(
     return new_plan
 
 
-def watch_blessed(settings: Settings, registry: Registry, stop: threading.Event) -> None:
+def watch_blessed(
+    settings: Settings,
+    registry: Registry,
+    stop: threading.Event,
+    beat: Callable[[], None] = lambda: None,
+) -> None:
     """Roll each newly blessed version out as a canary, while nothing else rolls out, until
-    ``stop`` is set (``codemill up``, with ``CODEMILL_ROLLOUT_AUTO_CANARY``)."""
+    ``stop`` is set (``codemill up``, with ``CODEMILL_ROLLOUT_AUTO_CANARY``); ``beat`` is called
+    on every look (a liveness signal)."""
     while not stop.wait(settings.rollout.watch_s):
+        beat()
         try:
             blessed = registry.latest("blessed")
             if blessed is None or current_plan().candidate is not None:

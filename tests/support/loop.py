@@ -103,6 +103,7 @@ class Up:
             **env,
         }
         environment.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
+        home.mkdir(parents=True, exist_ok=True)
         self.log = (home / "up.log").open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "codemill", "up"],

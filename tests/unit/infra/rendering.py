@@ -67,6 +67,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         },
     },
     "rayjob-training": {"training": {"mode": "rayJob", "gpu": True}, "loop": {"enabled": True}},
+    "no-rollouts": {"rollouts": {"enabled": False}},
     "monitoring": {
         "metrics": {
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},

@@ -26,6 +26,7 @@ from tests.unit.infra.rendering import (
     render,
     validate,
 )
+from tests.unit.infra.test_container_and_docs import cli_commands
 
 QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$")
 SECRET_ENV = {
@@ -351,3 +352,16 @@ def test_shared_home_is_a_claim_every_model_user_mounts() -> None:
             else:
                 assert "emptyDir" in volumes["home"], where
     assert len(find(objects("monitoring"), "PersistentVolumeClaim")) == 0
+
+
+def test_a_watcher_rolls_blessed_versions_out_on_the_serving_cluster() -> None:
+    items = objects("external-kafka")
+    (container,) = one(items, "Deployment", f"{RELEASE}-rollouts")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert container["args"] == ["watch"]
+    assert "watch" in cli_commands()  # the command exists: `codemill watch`
+    address = env_of(container)["CODEMILL_RAY_ADDRESS"]["value"]
+    assert address.startswith(f"ray://{RELEASE}-serving-head-svc.")
+    one(items, "RayService", f"{RELEASE}-serving")  # the cluster that address names
+    assert not find(objects("no-rollouts"), "Deployment", f"{RELEASE}-rollouts")
