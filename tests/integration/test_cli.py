@@ -50,8 +50,9 @@ def run_cli(
 
 
 def stack_processes() -> set[str]:
-    """Pids of every broker and Faust worker on the machine."""
-    found = subprocess.run(["pgrep", "-f", "tansu.* broker|streams.worker"], capture_output=True)
+    """Pids of every broker, Faust worker and loop worker on the machine."""
+    pattern = "tansu.* broker|streams.worker|training.loop_worker"
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True)
     return set(found.stdout.decode().split())
 
 

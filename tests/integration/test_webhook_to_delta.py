@@ -75,6 +75,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         "CODEMILL_BASE_MODEL": "tiny",
         "CODEMILL_SERVING_PORT": str(serving_port),
         "CODEMILL_ROLLOUT_AUTO_CANARY": "false",  # the test deploys with the CLI
+        "CODEMILL_DRIFT_RETRAIN": "false",  # and registers versions itself; the loop only checks
     }
     env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
     log = (home / "up.log").open("wb")
