@@ -153,10 +153,12 @@ def measure(up: Up, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     figures["rows_to_drift_report_s"] = round(checked - rows_at, 1)
     eventually(lambda: "0.2.0" in up.models(), timeout=3600, every=1)
     figures["push_to_candidate_registered_s"] = round(time.monotonic() - t0, 1)
-    record = up.models()["0.2.0"]
-    if record.status not in ("blessed", "canary", "live"):
-        figures["candidate"] = f"{record.status}: {record.reason}"
+    try:  # blessed right after it is registered, or never
+        eventually(lambda: _status(up, "0.2.0") != "candidate", timeout=15, every=0.5)
+    except AssertionError:
+        figures["candidate"] = f"not blessed: {up.models()['0.2.0'].reason}"
         return figures
+    record = up.models()["0.2.0"]
     eventually(lambda: up.serving_weights().get("0.2.0", 0) > 0, timeout=1800, every=0.5)
     figures["push_to_canary_serving_s"] = round(time.monotonic() - t0, 1)
     figures["candidate_train_seconds"] = round(record.metrics.get("train_seconds", 0.0), 1)
