@@ -5,6 +5,7 @@
   webhook, at most once per version, kinds and cooldown;
 - an agent consumes ``codemill.drift.alerts`` (from this monitor, ``codemill drift`` or any
   other producer) into the :class:`~training.retrain.RetrainController`;
+- a third timer compacts ``drift_reports`` (one small file a check otherwise);
 - a second timer asks the controller, and when it says so runs the incremental fine-tune
   (:func:`training.train.train`), which evaluates the candidate against the live version and
   blesses it or not. Serving rolls a blessed version out as a canary by itself and promotes it
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 
 from common.events import DriftAlert
 from common.faust_broker import broker_options
+from common.lake import compact, vacuum
 from common.names import Table, Topic
 from common.rows import ModelRecord
 from common.runfiles import loop_file, write_record
@@ -208,6 +210,12 @@ def create_loop_app(settings: Settings) -> faust.App:
     async def decide() -> None:
         if settings.drift.retrain:
             await loop.decide()
+
+    @app.timer(interval=settings.lake.compact_every_seconds)  # type: ignore[untyped-decorator]
+    async def compact_reports() -> None:  # a row a check: many small files otherwise
+        uri, options = settings.table_uri(Table.DRIFT_REPORTS), settings.lake.storage_options
+        await asyncio.to_thread(compact, uri, options)
+        await asyncio.to_thread(vacuum, uri, options)
 
     @app.page("/metrics")
     async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
