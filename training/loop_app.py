@@ -5,11 +5,11 @@
   webhook, at most once per version, kinds and cooldown;
 - an agent consumes ``codemill.drift.alerts`` (from this monitor, ``codemill drift`` or any
   other producer) into the :class:`~training.retrain.RetrainController`;
-- a third timer compacts ``drift_reports`` (one small file a check otherwise);
 - a second timer asks the controller, and when it says so runs the incremental fine-tune
   (:func:`training.train.train`), which evaluates the candidate against the live version and
   blesses it or not. Serving rolls a blessed version out as a canary by itself and promotes it
-  or rolls it back on live figures.
+  or rolls it back on live figures;
+- a third timer compacts ``drift_reports`` (one small file a check otherwise).
 
 Every decision is logged in one line and kept in ``$CODEMILL_HOME/loop.json`` for
 ``codemill status``. Blocking work (Evidently, Delta, Ray Train) runs in threads, so the worker
