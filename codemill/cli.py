@@ -154,7 +154,12 @@ def _demo(
         timeline.mark(f"stack up: broker {live.kafka.bootstrap}, lake {settings.lake_uri}")
         plan = plan_backfill(live, source, max_commits=max_commits)
         later = steps.held_back(len(plan.pending)) if train else 0
-        first = replace(plan, pending=plan.pending[: len(plan.pending) - later])
+        held = {c.sha for c in plan.pending[len(plan.pending) - later :]}
+        first = replace(  # the history as it was before the newest commits
+            plan,
+            commits=[c for c in plan.commits if c.sha not in held],
+            pending=plan.pending[: len(plan.pending) - later],
+        )
         figures = _ingest(live, first, fmt, timeout=3600, stack=stack)
         timeline.mark(f"ingested {len(first.pending)} commits")
         registry = registry_for(live)

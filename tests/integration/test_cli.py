@@ -86,6 +86,7 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["commits_ingested"] == 8  # the newest 2 of 10 came after the first version
+    assert figures["commits_in_history"] == 8 and figures["commits_already_ingested"] == 0
     assert figures["pushed_later"]["commits_ingested"] == 2
     rows = read_rows(Settings(home=tmp_path / "home").table_uri("completion"), CompletionExample)
     sources = [r for r in rows.to_pylist() if not r["augmentation"]]
