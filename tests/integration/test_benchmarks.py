@@ -68,6 +68,7 @@ def test_serving_benchmark_quick(tmp_path: Path) -> None:
     assert tiny["codemill_vs_naive"]["8"]["p50"] > 0
 
 
+@pytest.mark.timeout(1500)  # a whole loop: two fine-tunes and two rollouts
 def test_freshness_benchmark_quick() -> None:
     figures = quick_figures("freshness.py", "--format", "json", timeout=1500)
     assert figures["base"] == "tiny" and figures["setup_first_version_live_s"] > 0
