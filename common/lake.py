@@ -33,7 +33,9 @@ def append_rows(
 ) -> None:
     """Append ``rows`` (dicts of ``model``) in one Delta commit, recording app transactions.
 
-    Pass an open :class:`DeltaTable` to skip re-reading the log: it is brought up to date.
+    Pass an open :class:`DeltaTable` to skip re-reading the log: it is brought up to date. A
+    column the model gained since the table was made is added to the table (schema merge), so
+    a lake written by an older codemill keeps working.
     """
     table = to_arrow(model, list(rows))
     txns = [Transaction(app_id, version) for app_id, version in (app_transactions or {}).items()]
@@ -41,6 +43,7 @@ def append_rows(
         uri,
         table,
         mode="append",
+        schema_mode="merge",
         storage_options=dict(storage_options or {}),
         commit_properties=CommitProperties(app_transactions=txns or None, max_commit_retries=50),
     )

@@ -234,6 +234,7 @@ class FeedbackRecord(Row):
     original: str = ""
     corrected: str = ""
     rating: float | None = None
+    confidence: float | None = None  # the completion's mean token probability, as served
     language: str = ""
     user_hash: str = ""  # of the API key, never the key
     received_at: datetime

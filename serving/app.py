@@ -49,7 +49,7 @@ from common.names import Topic
 from common.settings import Settings
 from serving.controller import Plan, Step, Tally, advance
 from serving.engines import load_engine, replica_threads
-from serving.feedback import feedback_record
+from serving.feedback import Shown, feedback_record
 from serving.guard import clean_completion, screen_prompt
 from serving.keys import ApiKey, AuthError, Scope, authorize, ensure_keys, parse_keys
 from serving.limits import InFlight, RateLimiter
@@ -145,8 +145,8 @@ class Router:
         self.cache: LRUCache[tuple[str, Request], Completion] = LRUCache(
             maxsize=settings.serving.cache_size
         )
-        # completion id -> (version, prompt, suffix, text): feedback names only the id.
-        self.served: LRUCache[str, tuple[str, str, str, str]] = LRUCache(
+        # completion id -> what was shown: feedback names only the id.
+        self.served: LRUCache[str, Shown] = LRUCache(
             maxsize=settings.serving.remembered_completions
         )
         self.producer = (
@@ -296,8 +296,14 @@ class Router:
         self._succeeded(version, seconds)
         cleaned = [_redacted(c) for c in done]
         response = CompletionResponse.of(version, cleaned, seconds * 1000)
-        shown = cleaned[0].choices[0].text if cleaned and cleaned[0].choices else ""
-        self.served[response.id] = (version, body.prompts()[0], body.suffix or "", shown)
+        first = cleaned[0].choices[0] if cleaned and cleaned[0].choices else None
+        self.served[response.id] = Shown(
+            version,
+            body.prompts()[0],
+            body.suffix or "",
+            first.text if first else "",
+            first.confidence if first else None,
+        )
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
         return JSONResponse(response.model_dump())
 
@@ -335,7 +341,7 @@ class Router:
             seconds = time.perf_counter() - started
             self._succeeded(version, seconds)
             self.metrics.tokens.labels(version).inc(tokens)
-            self.served[writer.id] = (version, request.prompt, request.suffix, shown)
+            self.served[writer.id] = Shown(version, request.prompt, request.suffix, shown)
             if cleaned:
                 yield writer.text(cleaned)
             yield writer.text("", finish, latency_ms=round(seconds * 1000, 2))

@@ -1,5 +1,6 @@
 """A developer's verdict on a completion, as stored: the feedback row. Pure."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from common.ids import example_id
@@ -8,13 +9,22 @@ from serving.guard import clean_completion
 from serving.schema import FeedbackRequest
 
 
-def feedback_record(
-    body: FeedbackRequest, served: tuple[str, str, str, str], user: str
-) -> FeedbackRecord:
-    """The stored verdict on a completion the router ``served`` (version, prompt, suffix, text
-    shown): texts redacted, the key known by its id ``user``, the same id for a client's retry.
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A completion as the router served it, remembered by its id for the feedback on it."""
+
+    version: str
+    prompt: str
+    suffix: str
+    text: str
+    confidence: float | None = None  # none for a streamed one
+
+
+def feedback_record(body: FeedbackRequest, served: Shown, user: str) -> FeedbackRecord:
+    """The stored verdict on a completion the router ``served``: texts redacted, the key known
+    by its id ``user``, the same id for a client's retry.
     """
-    version, prompt, suffix, shown = served
+    version, prompt, suffix, shown = served.version, served.prompt, served.suffix, served.text
 
     def clean(text: str) -> str:
         return clean_completion(text)[0]
@@ -29,6 +39,7 @@ def feedback_record(
         original=clean(body.original or shown),
         corrected=clean(body.corrected),
         rating=body.rating,
+        confidence=served.confidence,
         user_hash=user,
         received_at=datetime.now(UTC),
     )

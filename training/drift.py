@@ -73,7 +73,10 @@ def judge_predictions(
     current: Sequence[Mapping[str, Any]],
     settings: DriftSettings,
 ) -> Judged:
-    """Prediction drift of feedback rows: the completions shown, and the developers' verdicts."""
+    """Prediction drift of feedback rows: the completions shown, the model's confidence in them
+    (where every row has it: streamed completions and older rows do not), and the developers'
+    verdicts."""
+    confident = all(r.get("confidence") is not None for r in [*reference, *current])
     return _judge(
         "prediction",
         reference,
@@ -81,7 +84,7 @@ def judge_predictions(
         settings,
         prediction_features,
         PREDICTION_CATEGORICAL,
-        PREDICTION_NUMERICAL,
+        (*PREDICTION_NUMERICAL, "confidence") if confident else PREDICTION_NUMERICAL,
         minimum=settings.min_feedback,
     )
 

@@ -52,7 +52,7 @@ EXAMPLE_COLUMNS = (
     "augmentation",
     "ingested_at",
 )
-FEEDBACK_COLUMNS = ("model_version", "kind", "prompt", "original", "received_at")
+FEEDBACK_COLUMNS = ("model_version", "kind", "prompt", "original", "confidence", "received_at")
 
 
 def text_features(code: str) -> dict[str, float]:
@@ -97,13 +97,15 @@ def example_features(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def prediction_features(row: Mapping[str, Any]) -> dict[str, Any]:
-    """What the model answered (the completion shown) and how the developer judged it."""
+    """What the model answered (the completion shown, its confidence) and how the developer
+    judged it."""
     shown = str(row.get("original") or "")
     features = text_features(shown)
     return {
         "verdict": str(row.get("kind") or "unknown"),
         **{name: features[name] for name in PREDICTION_NUMERICAL if name in features},
         "prompt_chars": float(len(str(row.get("prompt") or ""))),
+        "confidence": row.get("confidence"),
         "code": shown,
     }
 

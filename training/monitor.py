@@ -148,7 +148,9 @@ def read_windows(settings: Settings, live: ModelRecord | None) -> Windows:
     verdicts = open_at(settings, str(Table.FEEDBACK), None)
     if live is not None and verdicts is not None:
         mine = pc.field("model_version") == live.version
-        rows = scan(verdicts, FEEDBACK_COLUMNS, mine).to_pylist()
+        stored = set(verdicts.to_pyarrow_dataset().schema.names)  # older lakes: no confidence
+        columns = [c for c in FEEDBACK_COLUMNS if c in stored]
+        rows = scan(verdicts, columns, mine).to_pylist()
         feedback = split_feedback(rows, window)
     return Windows(
         reference=reference,

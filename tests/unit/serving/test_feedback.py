@@ -1,9 +1,9 @@
 """The stored feedback row: tied to the served completion, redacted, the same id for a retry."""
 
-from serving.feedback import feedback_record
+from serving.feedback import Shown, feedback_record
 from serving.schema import FeedbackRequest
 
-SERVED = ("0.2.0", "def area(r):\n    ", "", "return r * r")
+SERVED = Shown("0.2.0", "def area(r):\n    ", "", "return r * r", 0.42)
 PLANTED = "AKIAQ3EGRT7YV5NLK2ZD"
 
 
@@ -12,7 +12,8 @@ def test_a_correction_is_tied_to_what_was_served_and_redacted() -> None:
         completion_id="cmpl-1", kind="correction", corrected=f'return "{PLANTED}"'
     )
     row = feedback_record(body, SERVED, "a1b2c3d4e5f6")
-    assert (row.model_version, row.prompt, row.original) == ("0.2.0", SERVED[1], SERVED[3])
+    assert (row.model_version, row.prompt, row.original) == ("0.2.0", SERVED.prompt, SERVED.text)
+    assert row.confidence == 0.42
     assert PLANTED not in row.corrected and "<SECRET:" in row.corrected
     assert row.user_hash == "a1b2c3d4e5f6"
     again = feedback_record(body, SERVED, "a1b2c3d4e5f6")

@@ -160,3 +160,16 @@ def test_category_distance_is_zero_for_the_same_mix_and_grows_with_change() -> N
 def test_example_features_fill_missing_labels() -> None:
     features = example_features({"signature": "def f():", "body": "    pass"})
     assert features["language"] == "unknown" and features["code"] == "def f():\n    pass"
+
+
+def test_a_model_less_sure_of_itself_is_prediction_drift() -> None:
+    code = [r["body"] for r in rows("python", 80)]
+    sure = [
+        {**f, "original": code[i], "confidence": 0.9 + (i % 5) / 100}
+        for i, f in enumerate(feedback(["accept"] * 80))
+    ]
+    unsure = [{**r, "confidence": r["confidence"] - 0.5} for r in sure]
+    judged = judge_predictions(sure, unsure, DriftSettings(min_feedback=20))
+    assert "confidence" in judged.scores and "confidence" in judged.drifted
+    older = [{**r, "confidence": None} for r in sure]  # rows from before confidence was kept
+    assert "confidence" not in judge_predictions(older, unsure, DriftSettings()).scores
