@@ -226,10 +226,6 @@ def up(
     """Run the whole local stack until interrupted: broker, Faust worker, webhook receiver
     (:8080), the inference API (:8000) with its rollout controller, and the loop worker that
     checks drift and retrains."""
-    from aiohttp import web
-
-    from streams.receiver import create_receiver
-
     try:
         settings = Settings()
         with local_stack(settings) as stack, contextlib.ExitStack() as api:
@@ -260,21 +256,14 @@ def up(
                 f"webhooks: http://{hook.host}:{hook.port}/webhooks/{{github,gitlab,generic}}; "
                 f"lake: {settings.lake_uri}; Ctrl-C stops"
             )
-            producer = AsyncProducer(stack.settings.kafka.client_config())
             stop = threading.Event()
             watcher = threading.Thread(target=supervise, args=(stack, stop), daemon=True)
             watcher.start()
             try:
-                web.run_app(
-                    create_receiver(stack.settings, producer),
-                    host=hook.host,
-                    port=hook.port,
-                    print=None,
-                )
+                _serve_webhooks(stack.settings)
             finally:
                 stop.set()
                 watcher.join()
-                producer.close()
     except CodemillError as exc:
         fail(exc)
 
@@ -409,9 +398,6 @@ def worker() -> None:
 def receiver() -> None:
     """Run the webhook receiver alone (for cluster deployments; needs CODEMILL_KAFKA_BOOTSTRAP):
     ``/webhooks/{github,gitlab,generic}``, ``/healthz`` and ``/metrics`` on the webhook port."""
-    from aiohttp import web
-
-    from streams.receiver import create_receiver
     from streams.topics import ensure_topics
 
     settings = Settings()
@@ -425,6 +411,15 @@ def receiver() -> None:
         ensure_topics(settings.kafka)  # the worker does too; whichever starts first
     except CodemillError as exc:
         fail(exc)
+    _serve_webhooks(settings)
+
+
+def _serve_webhooks(settings: Settings) -> None:
+    """The webhook receiver on its port until interrupted (``up``, ``receiver``)."""
+    from aiohttp import web
+
+    from streams.receiver import create_receiver
+
     producer = AsyncProducer(settings.kafka.client_config())
     try:
         hook = settings.webhook

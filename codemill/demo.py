@@ -198,18 +198,17 @@ def drift_step(
 ) -> dict[str, Any]:
     """The loop's check on the commits pushed since ``trained`` (else the live version) was
     trained, its alert when something drifted, and what the retraining controller decides."""
-    from training.alerts import gate_for, send
+    from training.alerts import announce
     from training.monitor import check
     from training.retrain import RetrainController, Situation
 
     reference = trained or registry.live()
     result = check(settings, reference)
     report = result.report
-    sent: list[str] | str = "nothing drifted"
     controller = RetrainController(settings.drift.model_copy(update={"debounce_s": 0}))
     if result.alert is not None:
         controller.note(result.alert)
-        sent = send(settings, result.alert) if gate_for(settings).admit(result.alert) else "sent"
+    sent = announce(settings, result.alert)
     decision = controller.decide(
         Situation(
             now=time.time(),

@@ -25,7 +25,7 @@ def drift(
     """Check drift now: the live model's training data against what came since, its
     predictions and its acceptance. Writes a drift_reports row, an HTML report and a run in the
     Evidently workspace; alerts (Kafka, webhook) when something drifted."""
-    from training.alerts import gate_for, send  # Evidently and pandas: only for this command
+    from training.alerts import announce  # Evidently and pandas: only for this command
     from training.monitor import check
     from training.registry import Registry
 
@@ -35,10 +35,7 @@ def drift(
         settings = settings.with_bootstrap(bootstrap)
     try:
         result = check(settings, Registry(settings).live())
-        alerted: list[str] | str = "nothing drifted"
-        if result.alert is not None:
-            admitted = gate_for(settings).admit(result.alert)
-            alerted = send(settings, result.alert) if admitted else "sent before (cooldown)"
+        alerted = announce(settings, result.alert)
     except CodemillError as exc:
         fail(exc)
     report = result.report

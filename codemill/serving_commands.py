@@ -17,9 +17,9 @@ import typer
 from codemill.output import Format, console, emit, fail
 from codemill.training_commands import registry_for
 from common.errors import CodemillError
+from common.ray_cluster import cluster_address, join, use_local_ray_token
 from common.runfiles import live_record, serving_file
 from common.settings import Settings
-from infra.stack import use_local_ray_token
 
 STRATEGIES = ("canary", "blue-green", "immediate")
 
@@ -49,16 +49,16 @@ def deploy(
         fail(CodemillError("--weight is a share of users: above 0, at most 1"))
     settings = Settings()
     use_local_ray_token(settings)  # before Ray is imported
-    from serving.deploy import connect, rollout_state, running_ray
     from serving.deploy import deploy as roll_out
+    from serving.deploy import rollout_state
 
     try:
-        if not (settings.ray_address or running_ray(settings)):
+        if not cluster_address(settings):
             raise CodemillError(
                 f"no inference API runs on {settings.home}: start `codemill up` first "
                 "(or set CODEMILL_RAY_ADDRESS to the Ray cluster that serves it)"
             )
-        connect(settings)
+        join(settings)
         plan = roll_out(settings, registry_for(settings), version, strategy, weight)  # type: ignore[arg-type]
         state = rollout_state()
         if wait:
@@ -156,9 +156,9 @@ def watch() -> None:
     settings = Settings()
     if not settings.ray_address:
         fail(CodemillError("codemill watch needs CODEMILL_RAY_ADDRESS: the serving Ray cluster"))
-    from serving.deploy import connect, watch_blessed
+    from serving.deploy import watch_blessed
 
-    connect(settings)
+    join(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"rolling newly blessed versions out as canaries on {settings.ray_address}")

@@ -17,10 +17,10 @@ from rich.table import Table as RichTable
 
 from codemill.output import Format, console, emit, fail
 from common.errors import CodemillError
+from common.ray_cluster import cluster_address, use_local_ray_token
 from common.rows import ModelRecord
-from common.runfiles import live_record, serving_file
 from common.settings import Settings
-from infra.stack import running_bootstrap, use_local_ray_token
+from infra.stack import running_bootstrap
 from training.registry import Registry, kafka_publisher
 from training.runs import current_run, progress_file, stop_file
 
@@ -63,10 +63,8 @@ def train(
         stop_file(settings).touch()
         console.print("asked the running fine-tune to checkpoint and stop")
         return
-    running = live_record(serving_file(settings.home))
-    if running is not None and not settings.ray_address:  # join codemill up's Ray cluster
+    if cluster_address(settings):  # Ray Train joins it: codemill up's, or the configured one
         use_local_ray_token(settings)
-        settings = settings.model_copy(update={"ray_address": running["ray_address"]})
     if tables:
         chosen = [t.strip() for t in tables.split(",") if t.strip()]
         settings = settings.model_copy(

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -48,25 +47,6 @@ def running_bootstrap(settings: Settings) -> str | None:
     """The broker of a ``codemill up`` already running on this home, if any."""
     info = live_record(stack_file(settings))
     return None if info is None else str(info["bootstrap"])
-
-
-def use_local_ray_token(settings: Settings) -> None:
-    """Ray's token authentication for the local cluster: ``codemill up`` and the commands that
-    join it (``deploy``) share a token kept under ``$CODEMILL_HOME`` (mode 0600). Called before
-    Ray is imported, which reads these variables once; a configured cluster
-    (``CODEMILL_RAY_ADDRESS``) or ``RAY_AUTH_*`` set by the user are left to Ray's own rules."""
-    if settings.ray_address or "RAY_AUTH_TOKEN" in os.environ:
-        return
-    if "RAY_AUTH_TOKEN_PATH" in os.environ:
-        return
-    path = settings.home / "ray_auth_token"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(32))
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
-    os.environ["RAY_AUTH_TOKEN_PATH"] = str(path)
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

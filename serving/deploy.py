@@ -17,8 +17,9 @@ import ray
 from ray import serve
 
 from common.errors import CodemillError
+from common.ray_cluster import join
 from common.rows import ModelRecord
-from common.runfiles import live_record, serving_file, write_record
+from common.runfiles import serving_file, write_record
 from common.settings import Settings
 from serving.app import APP_NAME, ServedVersion, model_app
 from serving.controller import Plan, Strategy, rollout_plan
@@ -33,20 +34,6 @@ PROBE = Request("def add(a, b):\n", sampling=Sampling(max_tokens=2))
 
 class DeployError(CodemillError):
     """A rollout was refused or its version did not come up."""
-
-
-def running_ray(settings: Settings) -> str | None:
-    """The Ray cluster of a ``codemill up`` serving on this home, if any."""
-    info = live_record(serving_file(settings.home))
-    return None if info is None else str(info["ray_address"])
-
-
-def connect(settings: Settings) -> None:
-    """Join the configured Ray cluster, else the one ``codemill up`` runs on this home, else
-    start a local one."""
-    if not ray.is_initialized():
-        address = settings.ray_address or running_ray(settings)
-        ray.init(address=address or None, include_dashboard=False, log_to_driver=False)
 
 
 def served_version(record: ModelRecord) -> ServedVersion:
@@ -83,7 +70,7 @@ def run_model(settings: Settings, served: ServedVersion) -> None:
 def start(settings: Settings, plan: Plan, versions: list[ServedVersion]) -> None:
     """Start Serve's HTTP proxy on ``settings.serving`` host and port, each version, then the
     router serving ``plan``; records where Ray runs for ``codemill deploy``."""
-    connect(settings)
+    join(settings)
     serve.start(http_options={"host": settings.serving.host, "port": settings.serving.port})
     for served in versions:
         run_model(settings, served)

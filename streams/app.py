@@ -13,11 +13,10 @@ from typing import Any, cast
 import faust
 from faust import Stream
 from faust.types import TP, EventT, StreamT
-from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from common.events import GIT_EVENT, ReviewComment
-from common.faust_broker import broker_options
+from common.faust_apps import new_app
 from common.lake import compact, vacuum
 from common.names import CONSUMER_GROUP, Table, Topic
 from common.settings import Settings
@@ -35,21 +34,17 @@ SUNK = (Topic.EXAMPLES, Topic.FEEDBACK)  # topics written to Delta by the sink
 def create_app(settings: Settings, cluster: str) -> faust.App:
     """The worker app for one Kafka cluster (``cluster`` scopes the sink's app transactions)."""
     kafka = settings.kafka
-    app = faust.App(
+    app = new_app(
         CONSUMER_GROUP,
-        **broker_options(kafka),
-        store="memory://",
-        datadir=str(settings.home / "faust"),
-        topic_allow_declare=False,
-        topic_disable_leader=True,
+        settings,
+        "faust",
+        settings.worker.port,
         consumer_auto_offset_reset="earliest",
         stream_buffer_maxsize=max(4096, settings.lake.batch_size * 2),
         broker_max_poll_records=2000,
         broker_commit_every=settings.lake.batch_size,
         broker_session_timeout=settings.worker.session_timeout,
         broker_heartbeat_interval=min(3.0, settings.worker.session_timeout / 3),
-        web_port=settings.worker.port,
-        web_host=settings.worker.host,
     )
     partitions = kafka.partitions
     pushes = app.topic(Topic.GIT_PUSH, value_serializer="raw", partitions=partitions)
@@ -84,10 +79,6 @@ def create_app(settings: Settings, cluster: str) -> faust.App:
             uri, options = settings.table_uri(table), settings.lake.storage_options
             await asyncio.to_thread(compact, uri, options)
             await asyncio.to_thread(vacuum, uri, options)
-
-    @app.page("/metrics")
-    async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        return web.bytes(generate_latest(), content_type="text/plain")  # format 0.0.4
 
     @app.page("/healthz")
     async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

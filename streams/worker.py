@@ -6,8 +6,7 @@ It creates any missing topic first, so a worker pointed at a fresh cluster just 
 import logging
 import sys
 
-import faust
-
+from common.faust_apps import run
 from common.settings import Settings
 from streams.app import create_app
 from streams.topics import cluster_id, ensure_topics
@@ -15,9 +14,7 @@ from streams.topics import cluster_id, ensure_topics
 
 def run_worker(settings: Settings) -> None:
     ensure_topics(settings.kafka)
-    app = create_app(settings, cluster_id(settings.kafka))
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    run(create_app(settings, cluster_id(settings.kafka)), settings)
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """Drift alerts: made from a drift report, de-duplicated, announced on Kafka and to a webhook.
 
-:func:`alert_of`, :func:`slack_message` and :class:`AlertGate` are pure; :func:`send` does the
-I/O (``codemill.drift.alerts``, then the configured webhook in Slack's incoming-webhook shape,
-which Mattermost, Rocket.Chat, Teams workflows and most chat tools accept).
+:func:`alert_of`, :func:`slack_message` and :class:`AlertGate` are pure; :func:`announce`
+sends an alert through the gate, and :func:`send` does the I/O (``codemill.drift.alerts``, then
+the configured webhook in Slack's incoming-webhook shape, which Mattermost, Rocket.Chat, Teams
+workflows and most chat tools accept).
 """
 
 import json
@@ -19,6 +20,7 @@ from common.ids import example_id
 from common.names import Topic
 from common.rows import DriftReport
 from common.settings import Settings
+from training.drift_metrics import DRIFT_ALERTS
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_S = 10.0
@@ -111,6 +113,18 @@ class AlertGate:
 
 def gate_for(settings: Settings) -> AlertGate:
     return AlertGate(settings.drift.alert_cooldown_s, path=settings.home / "drift" / "sent.json")
+
+
+def announce(settings: Settings, alert: DriftAlert | None) -> list[str] | str:
+    """Send ``alert`` unless the gate holds it back: where it went, or why it did not go."""
+    if alert is None:
+        return "nothing drifted"
+    if not gate_for(settings).admit(alert):
+        return "sent before (cooldown)"
+    sent = send(settings, alert)
+    for kind in alert.kinds:
+        DRIFT_ALERTS.labels(kind).inc()
+    return sent
 
 
 def send(settings: Settings, alert: DriftAlert) -> list[str]:

@@ -20,6 +20,7 @@ import ray
 from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
 from ray.train.torch import TorchTrainer
 
+from common.ray_cluster import join
 from common.settings import Settings
 from training.loop import ADAPTER, LoopConfig, Progress, train_loop
 from training.prompts import TrainingText
@@ -36,17 +37,6 @@ class FineTuned:
     seconds: float
 
 
-def connect(settings: Settings) -> None:
-    """Join the configured Ray cluster, or start a local Ray (once per process)."""
-    if not ray.is_initialized():
-        ray.init(
-            address=settings.ray_address or None,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
-
-
 def fine_tune(
     settings: Settings,
     texts: list[TrainingText],
@@ -57,7 +47,7 @@ def fine_tune(
     on_progress: OnProgress | None = None,
 ) -> FineTuned:
     """Train an adapter on ``texts`` and move it to ``destination``."""
-    connect(settings)
+    join(settings)
     training = settings.training
     # The CPUs free now: on a cluster that also serves (codemill up), replicas hold some.
     available = int(ray.available_resources().get("CPU", 1))  # type: ignore[no-untyped-call]

@@ -24,18 +24,17 @@ from typing import Any
 
 import faust
 from faust.types import StreamT
-from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from common.events import DriftAlert
-from common.faust_broker import broker_options
+from common.faust_apps import new_app
 from common.lake import compact, vacuum
 from common.names import Table, Topic
 from common.rows import ModelRecord
 from common.runfiles import loop_file, write_record
 from common.settings import Settings
 from training import drift_metrics
-from training.alerts import gate_for, send
+from training.alerts import announce
 from training.monitor import check
 from training.registry import Registry, kafka_publisher
 from training.retrain import Decision, RetrainController, Situation
@@ -54,7 +53,6 @@ class Loop:
         self.settings = settings
         self.registry = Registry(settings, publisher=kafka_publisher(settings))
         self.controller = RetrainController(settings.drift)
-        self.gate = gate_for(settings)
         self.new_rows = 0
         self.current_data: int | None = None  # the completion table's version at the last check
         self.training = False
@@ -76,12 +74,9 @@ class Loop:
             "new_rows": report.current_rows,
         }
         log.warning("drift check on %s: %s", report.model_version, report.verdict)
-        alert = result.alert
-        if alert is not None and self.gate.admit(alert):
-            sent = await asyncio.to_thread(send, self.settings, alert)
-            for kind in alert.kinds:
-                drift_metrics.DRIFT_ALERTS.labels(kind).inc()
-            log.warning("drift alert %s sent to %s", alert.alert_id, ", ".join(sent) or "nowhere")
+        if result.alert is not None:
+            went = await asyncio.to_thread(announce, self.settings, result.alert)
+            log.warning("drift alert %s: %s", result.alert.alert_id, went)
         self.save()
 
     def note(self, alert: DriftAlert) -> None:
@@ -146,22 +141,18 @@ class Loop:
             verb = "retrain" if decision.retrain else "wait"
             log.warning("retrain decision: %s (%s): %s", verb, decision.trigger, decision.reason)
             drift_metrics.RETRAIN_DECISIONS.labels(verb, decision.trigger).inc()
-            self.decisions.append(
-                {
-                    "at": datetime.now(UTC).isoformat(),
-                    "retrain": decision.retrain,
-                    "trigger": decision.trigger,
-                    "reason": decision.reason,
-                }
+            self._remember(
+                retrain=decision.retrain, trigger=decision.trigger, reason=decision.reason
             )
-            self.decisions = self.decisions[-KEPT_DECISIONS:]
-            self.save()
 
     def _log_outcome(self, line: str) -> None:
         log.warning("retrain outcome: %s", line)
-        self.decisions.append(
-            {"at": datetime.now(UTC).isoformat(), "outcome": line, "retrain": False}
-        )
+        self._remember(outcome=line, retrain=False)
+
+    def _remember(self, **entry: Any) -> None:
+        """A decision or an outcome, kept (the newest ``KEPT_DECISIONS``) for status."""
+        self.decisions = [*self.decisions, {"at": datetime.now(UTC).isoformat(), **entry}]
+        self.decisions = self.decisions[-KEPT_DECISIONS:]
         self.save()
 
     def save(self) -> None:
@@ -177,16 +168,8 @@ class Loop:
 
 def create_loop_app(settings: Settings) -> faust.App:
     kafka = settings.kafka
-    app = faust.App(
-        LOOP_GROUP,
-        **broker_options(kafka),
-        store="memory://",
-        datadir=str(settings.home / "faust-loop"),
-        topic_allow_declare=False,
-        topic_disable_leader=True,
-        consumer_auto_offset_reset="latest",
-        web_port=settings.drift.port,
-        web_host=settings.worker.host,
+    app = new_app(
+        LOOP_GROUP, settings, "faust-loop", settings.drift.port, consumer_auto_offset_reset="latest"
     )
     loop = Loop(settings)
     alerts = app.topic(Topic.DRIFT_ALERTS, value_serializer="raw", partitions=kafka.partitions)
@@ -216,10 +199,6 @@ def create_loop_app(settings: Settings) -> faust.App:
         uri, options = settings.table_uri(Table.DRIFT_REPORTS), settings.lake.storage_options
         await asyncio.to_thread(compact, uri, options)
         await asyncio.to_thread(vacuum, uri, options)
-
-    @app.page("/metrics")
-    async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        return web.bytes(generate_latest(), content_type="text/plain")
 
     @app.page("/healthz")
     async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

@@ -7,16 +7,9 @@ the stream worker, pointed at its broker and its Ray cluster.
 import logging
 import sys
 
-import faust
-
+from common.faust_apps import run
 from common.settings import Settings
 from training.loop_app import create_loop_app
-
-
-def run_loop(settings: Settings) -> None:
-    app = create_loop_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
 
 
 def main() -> None:
@@ -24,7 +17,7 @@ def main() -> None:
     settings = Settings()
     if not settings.kafka.bootstrap:
         sys.exit("the loop worker needs CODEMILL_KAFKA_BOOTSTRAP (codemill up starts one for you)")
-    run_loop(settings)
+    run(create_loop_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
+from deltalake import DeltaTable
 
 from common.events import DriftAlert
 from common.ids import example_id
@@ -132,18 +133,9 @@ def read_windows(settings: Settings, live: ModelRecord | None) -> Windows:
     original = pc.field("augmentation") == ""
     pinned = live.data_versions.get(table, -1) if live else -1
     reference_at = open_at(settings, table, pinned) if pinned >= 0 else None
-    reference: list[dict[str, Any]] = []
-    cutoff = None
-    if reference_at is not None:
-        rows = scan(reference_at, EXAMPLE_COLUMNS, original).to_pylist()
-        rows.sort(key=lambda r: r["ingested_at"])
-        reference = rows[-window:]
-        cutoff = rows[-1]["ingested_at"] if rows else None
-    current: list[dict[str, Any]] = []
-    if latest is not None:
-        since = original if cutoff is None else original & (pc.field("ingested_at") > cutoff)
-        current = scan(latest, EXAMPLE_COLUMNS, since).to_pylist()
-        current.sort(key=lambda r: r["ingested_at"])
+    reference, _, cutoff = newest(reference_at, original, window)
+    since = original if cutoff is None else original & (pc.field("ingested_at") > cutoff)
+    current, new_rows, _ = newest(latest, since, window)
     feedback: tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]] = ([], [])
     verdicts = open_at(settings, str(Table.FEEDBACK), None)
     if live is not None and verdicts is not None:
@@ -154,12 +146,30 @@ def read_windows(settings: Settings, live: ModelRecord | None) -> Windows:
         feedback = split_feedback(rows, window)
     return Windows(
         reference=reference,
-        current=current[-window:],
-        new_rows=len(current),
+        current=current,
+        new_rows=new_rows,
         reference_versions={table: pinned} if live else {},
         current_versions=current_versions,
         feedback=feedback,
     )
+
+
+def newest(
+    table: DeltaTable | None, where: pc.Expression, window: int
+) -> tuple[list[dict[str, Any]], int, datetime | None]:
+    """The newest ``window`` example rows matching ``where``, oldest first; how many match; the
+    newest one's ingestion time. Only the times are read for every row, the example columns
+    only for the window's."""
+    if table is None:
+        return [], 0, None
+    times = scan(table, ["ingested_at"], where)["ingested_at"]
+    if len(times) == 0:
+        return [], 0, None
+    ordered = pc.sort_indices(times)
+    oldest_kept = times[ordered[max(0, len(times) - window)].as_py()]
+    rows = scan(table, EXAMPLE_COLUMNS, where & (pc.field("ingested_at") >= oldest_kept))
+    kept = sorted(rows.to_pylist(), key=lambda r: r["ingested_at"])[-window:]
+    return kept, len(times), pc.max(times).as_py()
 
 
 def save_runs(

@@ -16,13 +16,12 @@ import pytest
 
 from common.lake import open_table, read_rows
 from common.rows import CommitRecord, CompletionExample, RefactoringExample
-from common.settings import Settings
-from infra.broker import free_port
 from tests.integration.conftest import WEBHOOK_SECRET, eventually
 from tests.support.adapters import blessed, fine_tune
 from tests.support.github import github_push, signed
 from tests.support.gitrepo import GitRepo, module_source
 from tests.support.http import json_call
+from tests.support.loop import Up
 from training.registry import Registry
 from training.tiny import train_tiny
 
@@ -30,73 +29,19 @@ pytestmark = pytest.mark.integration
 sign = partial(signed, WEBHOOK_SECRET)
 
 
-class Up:
-    def __init__(
-        self,
-        home: Path,
-        port: int,
-        worker_port: int,
-        serving_port: int,
-        proc: subprocess.Popen[bytes],
-    ) -> None:
-        self.home, self.port, self.worker_port, self.proc = home, port, worker_port, proc
-        self.serving_port = serving_port
-        self.settings = Settings(home=home)
-
-    def post(self, provider: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/webhooks/{provider}",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", **headers},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
-
-
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     home = tmp_path_factory.mktemp("up")
     train_tiny(home / "models" / "base" / "tiny", minutes=0.2, max_steps=40)  # served as base
-    port, worker_port, serving_port = free_port(), free_port(), free_port()
     env = {
-        **os.environ,
-        "CODEMILL_HOME": str(home),
-        "CODEMILL_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "CODEMILL_WEBHOOK_PORT": str(port),
-        "CODEMILL_WEBHOOK_HOST": "127.0.0.1",
-        "CODEMILL_WORKER_PORT": str(worker_port),
-        "CODEMILL_LAKE_BATCH_SECONDS": "0.2",
         "CODEMILL_WEBHOOK_MAX_BODY_BYTES": "65536",
-        "CODEMILL_WORKER_SESSION_TIMEOUT": "6",
         "CODEMILL_BASE_MODEL": "tiny",
-        "CODEMILL_SERVING_PORT": str(serving_port),
         "CODEMILL_ROLLOUT_AUTO_CANARY": "false",  # the test deploys with the CLI
         "CODEMILL_DRIFT_RETRAIN": "false",  # and registers versions itself; the loop only checks
     }
-    env.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
-    log = (home / "up.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codemill", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    running = Up(home, port, worker_port, serving_port, proc)
-
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            assert proc.poll() is None, (home / "up.log").read_text()
-            return False
-
-    eventually(healthy, timeout=120)
+    running = Up(home, env, ready_timeout=240, secret=WEBHOOK_SECRET, keys=None)
     yield running
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 0, (home / "up.log").read_text()
-    log.close()
+    assert running.stop() == 0, running.logs()
 
 
 def sources(up: Up, repo: str) -> int:
@@ -207,11 +152,12 @@ def test_gitlab_push_hook_with_its_token(up: Up, tmp_path: Path) -> None:
 
 
 def test_metrics_count_what_happened(up: Up) -> None:
-    with urllib.request.urlopen(f"http://127.0.0.1:{up.port}/metrics", timeout=5) as response:
+    receiver = f"http://127.0.0.1:{up.ports['webhook']}/metrics"
+    with urllib.request.urlopen(receiver, timeout=5) as response:
         text = response.read().decode()
     assert 'codemill_webhook_requests_total{outcome="401",provider="github"}' in text
     assert 'codemill_webhook_requests_total{outcome="202",provider="github"}' in text
-    worker = f"http://127.0.0.1:{up.worker_port}/metrics"
+    worker = f"http://127.0.0.1:{up.ports['worker']}/metrics"
     with urllib.request.urlopen(worker, timeout=5) as response:
         text = response.read().decode()
     assert 'codemill_rows_written_total{table="completion"}' in text
@@ -258,7 +204,7 @@ def test_backfill_uses_the_running_stack(up: Up, tmp_path: Path) -> None:
     figures = json.loads(result.stdout)
     assert (figures["repository"], figures["commits_ingested"]) == ("hist", 3)
     # up's own worker did the work: backfill started no stack of its own
-    worker = f"http://127.0.0.1:{up.worker_port}/metrics"
+    worker = f"http://127.0.0.1:{up.ports['worker']}/metrics"
     with urllib.request.urlopen(worker, timeout=5) as response:
         assert 'codemill_push_events_total{source="backfill"} 1.0' in response.read().decode()
 
@@ -267,7 +213,7 @@ def test_up_answers_completions_from_the_base_at_once(up: Up) -> None:
     key = (up.home / "api_keys").read_text().split(":")[0]  # generated on first start
     assert (up.home / "api_keys").stat().st_mode & 0o777 == 0o600
     status, done = json_call(
-        f"http://127.0.0.1:{up.serving_port}/v1/completions",
+        f"http://127.0.0.1:{up.ports['serving']}/v1/completions",
         {"prompt": "def add(a, b):\n", "max_tokens": 4},
         key=key,
     )
@@ -301,7 +247,7 @@ def test_codemill_deploy_rolls_a_blessed_version_out_as_a_canary(up: Up) -> None
     assert registry.get("0.1.0").status == "canary"
     again = subprocess.run(deploy, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "only a blessed version" in again.stderr
-    with urllib.request.urlopen(f"http://127.0.0.1:{up.serving_port}/healthz") as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{up.ports['serving']}/healthz") as response:
         assert json.loads(response.read())["rolling_out"] == "0.1.0"
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -84,25 +85,36 @@ class Hooks:
 class Up:
     """A running ``codemill up`` on ``home``; :meth:`stop` ends it as Ctrl-C does."""
 
-    def __init__(self, home: Path, env: dict[str, str], ready_timeout: float = 300) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str],
+        ready_timeout: float = 300,
+        secret: str = SECRET,
+        keys: str | None = f"{KEY}:complete+feedback",
+    ) -> None:
+        """``keys``: ``CODEMILL_API_KEYS``, or None for the key ``up`` generates itself."""
         self.home, self.hooks = home, Hooks()
         self.ports = {name: free_port() for name in ("webhook", "worker", "serving", "loop")}
         self.environment = environment = {
             **os.environ,
             "CODEMILL_HOME": str(home),
-            "CODEMILL_WEBHOOK_SECRET": SECRET,
+            "CODEMILL_WEBHOOK_SECRET": secret,
             "CODEMILL_WEBHOOK_PORT": str(self.ports["webhook"]),
             "CODEMILL_WEBHOOK_HOST": "127.0.0.1",
             "CODEMILL_WORKER_PORT": str(self.ports["worker"]),
             "CODEMILL_WORKER_SESSION_TIMEOUT": "6",
             "CODEMILL_LAKE_BATCH_SECONDS": "0.2",
-            "CODEMILL_API_KEYS": f"{KEY}:complete+feedback",
             "CODEMILL_SERVING_PORT": str(self.ports["serving"]),
             "CODEMILL_DRIFT_PORT": str(self.ports["loop"]),
             "CODEMILL_DRIFT_WEBHOOK_URL": self.hooks.start(),
             **env,
         }
         environment.pop("CODEMILL_KAFKA_BOOTSTRAP", None)
+        environment.pop("CODEMILL_API_KEYS", None)
+        if keys is not None:
+            environment["CODEMILL_API_KEYS"] = keys
+        self.secret = secret
         home.mkdir(parents=True, exist_ok=True)
         self.log = (home / "up.log").open("wb")
         self.proc = subprocess.Popen(
@@ -143,16 +155,24 @@ class Up:
             loop.read_text()[-6000:] if loop.exists() else "no loop log"
         )
 
-    def push(self, repo: GitRepo, before: str, after: str, name: str = "acme/shop") -> None:
-        body = github_push(repo, name, before, after)
+    def post(self, provider: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        """A webhook delivery to ``/webhooks/<provider>``: the status and the JSON answer."""
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.ports['webhook']}/webhooks/github",
+            f"http://127.0.0.1:{self.ports['webhook']}/webhooks/{provider}",
             data=body,
             method="POST",
-            headers={"Content-Type": "application/json", **signed(SECRET, body, delivery=after)},
+            headers={"Content-Type": "application/json", **headers},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 202
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def push(self, repo: GitRepo, before: str, after: str, name: str = "acme/shop") -> None:
+        body = github_push(repo, name, before, after)
+        status, answer = self.post("github", body, signed(self.secret, body, delivery=after))
+        assert status == 202, answer
 
     def commit_and_push(
         self, repo: GitRepo, head: str, commits: Sequence[Mapping[str, str | bytes]], what: str

@@ -152,6 +152,12 @@ def containers(template: Object) -> list[Object]:
     return [*spec.get("initContainers", []), *spec["containers"]]
 
 
+def main_container(workload: Object) -> Object:
+    """The first container of a Deployment's (or StatefulSet's) pod template."""
+    container: Object = workload["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
 def env_of(container: Object) -> dict[str, Object]:
     return {e["name"]: e for e in container.get("env", [])}
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from codemill.cli import app
 from serving import entry
-from tests.unit.infra.rendering import CHART, RELEASE, ROOT, objects, one
+from tests.unit.infra.rendering import CHART, RELEASE, ROOT, main_container, objects, one
 
 CONTAINER = ROOT / "infra" / "container"
 
@@ -35,7 +35,7 @@ def test_every_role_is_a_codemill_command() -> None:
     items = objects("external-kafka")
     for role in roles:
         deployment = one(items, "Deployment", f"{RELEASE}-{role}")
-        assert deployment["spec"]["template"]["spec"]["containers"][0]["args"] == [role]
+        assert main_container(deployment)["args"] == [role]
 
 
 def test_compose_runs_real_kafka_and_minio_with_safe_delta_commits() -> None:

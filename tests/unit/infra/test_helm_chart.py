@@ -20,6 +20,7 @@ from tests.unit.infra.rendering import (
     embedded_rayjobs,
     env_of,
     find,
+    main_container,
     objects,
     one,
     pod_templates,
@@ -144,7 +145,7 @@ def test_services_select_their_pods(value_set: str) -> None:
 def test_workers_are_no_more_than_partitions() -> None:
     for name in VALUE_SETS:
         worker = one(objects(name), "Deployment", f"{RELEASE}-worker")
-        env = env_of(worker["spec"]["template"]["spec"]["containers"][0])
+        env = env_of(main_container(worker))
         assert worker["spec"]["replicas"] <= int(env["CODEMILL_KAFKA_PARTITIONS"]["value"])
         assert worker["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
     with pytest.raises(helm.HelmRenderError, match=r"must not exceed kafka\.partitions"):
@@ -228,17 +229,13 @@ def test_values_given_by_value_go_into_secrets_of_the_chart() -> None:
 
 def test_s3_commits_are_safe_for_concurrent_writers_by_default() -> None:
     defaults = env_of(
-        one(objects("external-kafka"), "Deployment", f"{RELEASE}-worker")["spec"]["template"][
-            "spec"
-        ]["containers"][0]
+        main_container(one(objects("external-kafka"), "Deployment", f"{RELEASE}-worker"))
     )
     assert defaults["AWS_CONDITIONAL_PUT"]["value"] == "etag"
     assert "AWS_S3_ALLOW_UNSAFE_RENAME" not in defaults
     assert "AWS_ACCESS_KEY_ID" not in defaults, "no keys given: the pods' own identity"
     unsafe = env_of(
-        one(objects("unsafe-rename-sasl"), "Deployment", f"{RELEASE}-worker")["spec"]["template"][
-            "spec"
-        ]["containers"][0]
+        main_container(one(objects("unsafe-rename-sasl"), "Deployment", f"{RELEASE}-worker"))
     )
     assert unsafe["AWS_S3_ALLOW_UNSAFE_RENAME"]["value"] == "true"
     assert "AWS_CONDITIONAL_PUT" not in unsafe
@@ -248,7 +245,7 @@ def test_s3_commits_are_safe_for_concurrent_writers_by_default() -> None:
 
 def test_external_kafka_by_value_with_sasl() -> None:
     worker = one(objects("unsafe-rename-sasl"), "Deployment", f"{RELEASE}-worker")
-    env = env_of(worker["spec"]["template"]["spec"]["containers"][0])
+    env = env_of(main_container(worker))
     assert env["CODEMILL_KAFKA_BOOTSTRAP"]["value"] == "kafka.kafka.svc:9092"
     assert env["CODEMILL_KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
     assert env["CODEMILL_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
@@ -276,7 +273,7 @@ def test_strimzi_cluster_runs_kraft_with_codemills_topics(value_set: str) -> Non
     assert {t["spec"]["topicName"]: t["spec"]["partitions"] for t in topics} == wanted
     assert set(wanted) == {str(t) for t in Topic}
     worker = one(items, "Deployment", f"{RELEASE}-worker")
-    env = env_of(worker["spec"]["template"]["spec"]["containers"][0])
+    env = env_of(main_container(worker))
     assert env["CODEMILL_KAFKA_BOOTSTRAP"]["value"] == (
         f"{cluster}-kafka-bootstrap.{NAMESPACE}.svc:9092"
     )
@@ -292,7 +289,7 @@ def test_training_modes() -> None:
     standing = objects("external-kafka")
     train = one(standing, "RayCluster", f"{RELEASE}-train")
     loop = one(standing, "Deployment", f"{RELEASE}-loop")
-    env = env_of(loop["spec"]["template"]["spec"]["containers"][0])
+    env = env_of(main_container(loop))
     assert env["CODEMILL_RAY_ADDRESS"]["value"] == (
         f"ray://{train['metadata']['name']}-head-svc.{NAMESPACE}.svc:10001"
     )
@@ -307,9 +304,7 @@ def test_training_modes() -> None:
     assert role["rules"][0]["resources"] == ["rayjobs"]
     account = loop["spec"]["template"]["spec"]["serviceAccountName"]
     assert binding["subjects"][0]["name"] == account
-    loop_env = env_of(
-        one(jobs, "Deployment", f"{RELEASE}-loop")["spec"]["template"]["spec"]["containers"][0]
-    )
+    loop_env = env_of(main_container(one(jobs, "Deployment", f"{RELEASE}-loop")))
     assert "CODEMILL_RAY_ADDRESS" not in loop_env, "a RayJob brings its own cluster"
 
 
@@ -334,7 +329,7 @@ def test_monitoring_objects_point_at_the_metrics_ports() -> None:
     assert pod_monitor["spec"]["podMetricsEndpoints"][0]["port"] == "web"
     for name in ("worker", "loop"):
         deployment = one(items, "Deployment", f"{RELEASE}-{name}")
-        ports = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
+        ports = main_container(deployment)["ports"]
         assert [p["name"] for p in ports] == ["web"]
     (rule,) = find(items, "PrometheusRule")
     assert rule["spec"]["groups"], "the rules file lands in the PrometheusRule"
@@ -356,9 +351,8 @@ def test_shared_home_is_a_claim_every_model_user_mounts() -> None:
 
 def test_a_watcher_rolls_blessed_versions_out_on_the_serving_cluster() -> None:
     items = objects("external-kafka")
-    (container,) = one(items, "Deployment", f"{RELEASE}-rollouts")["spec"]["template"]["spec"][
-        "containers"
-    ]
+    rollouts = one(items, "Deployment", f"{RELEASE}-rollouts")
+    (container,) = rollouts["spec"]["template"]["spec"]["containers"]
     assert container["args"] == ["watch"]
     assert "watch" in cli_commands()  # the command exists: `codemill watch`
     address = env_of(container)["CODEMILL_RAY_ADDRESS"]["value"]

@@ -1,5 +1,7 @@
-"""How every Faust app of codemill reaches Kafka: :func:`broker_options`, and Faust's aiokafka
-transport with a short fetch wait, registered as the ``codemill://`` scheme.
+"""What every Faust app of codemill shares (:func:`new_app`, :func:`run`): how it reaches Kafka
+(Faust's aiokafka transport with a short fetch wait, registered as the ``codemill://`` scheme,
+and SASL credentials), topics left to codemill's own admin, no local state, and its
+Prometheus ``/metrics`` page.
 
 Faust hard-codes ``fetch_max_wait_ms=1500``. A broker that does not wake a waiting fetch when
 records arrive (the embedded Tansu broker) then adds up to 1.5 s per hop, which is most of a
@@ -12,8 +14,9 @@ from typing import Any
 import faust
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from prometheus_client import generate_latest
 
-from common.settings import KafkaSettings
+from common.settings import KafkaSettings, Settings
 
 FETCH_MAX_WAIT_MS = 100
 SCHEME = "codemill"
@@ -53,3 +56,33 @@ def broker_options(kafka: KafkaSettings) -> dict[str, Any]:
         "broker": ";".join(f"{SCHEME}://{host}" for host in hosts),
         "broker_credentials": credentials,
     }
+
+
+def new_app(
+    name: str, settings: Settings, datadir: str, web_port: int, **options: Any
+) -> faust.App:
+    """A Faust app (consumer group ``name``) on the configured cluster, its web server on
+    ``web_port`` serving ``/metrics``; ``options`` are the app's own Faust settings."""
+    app = faust.App(
+        name,
+        **broker_options(settings.kafka),
+        store="memory://",
+        datadir=str(settings.home / datadir),
+        topic_allow_declare=False,  # codemill creates its topics (streams.topics)
+        topic_disable_leader=True,
+        web_port=web_port,
+        web_host=settings.worker.host,
+        **options,
+    )
+
+    @app.page("/metrics")
+    async def prometheus(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        return web.bytes(generate_latest(), content_type="text/plain")  # format 0.0.4
+
+    return app
+
+
+def run(app: faust.App, settings: Settings) -> None:
+    """Run ``app`` as a Faust worker until it is stopped."""
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
