@@ -70,9 +70,9 @@ class RetrainController:
         seen = at.newest_data if at.newest else None
         if seen is not None and at.current_data is not None and at.current_data <= seen:
             return Decision(False, trigger, f"{why}; no new data since {at.newest} was trained")
-        runs = [t for t in (self.last_run_at, at.newest_at) if t is not None]
-        if runs:
-            left = self.settings.retrain_cooldown_s - (at.now - max(runs))
+        last = self._last_run(at)
+        if last is not None:
+            left = self.settings.retrain_cooldown_s - (at.now - last)
             if left > 0:
                 return Decision(False, trigger, f"{why}; cooling down for {left:.0f}s more")
         if self.pending != trigger:
@@ -82,6 +82,12 @@ class RetrainController:
             wait = self.settings.debounce_s - held
             return Decision(False, trigger, f"{why}; retraining if it holds {wait:.0f}s more")
         return Decision(True, trigger, why)
+
+    def _last_run(self, at: Situation) -> float | None:
+        """When the last run started here, or the newest version was trained (a restarted
+        controller knows only the latter)."""
+        runs = [t for t in (self.last_run_at, at.newest_at) if t is not None]
+        return max(runs) if runs else None
 
     def _trigger(self, at: Situation) -> tuple[str, str]:
         rows = f"{at.new_rows} new rows"
@@ -107,6 +113,7 @@ class RetrainController:
             volume = self.settings.volume_rows
             return "volume", f"{rows} since {at.live_version}'s data (≥ {volume})"
         schedule = self.settings.schedule_s
-        if schedule and (self.last_run_at is None or at.now - self.last_run_at >= schedule):
+        last = self._last_run(at)
+        if schedule and (last is None or at.now - last >= schedule):
             return "schedule", f"scheduled every {schedule:.0f}s; {rows}"
         return "none", f"no drift, {rows} since {at.live_version}'s data"

@@ -110,3 +110,11 @@ def test_the_newest_version_counts_for_the_cooldown_and_its_data_is_not_trained_
         900, rows=150, live=None, newest="0.1.0", newest_at=0.0, newest_data=7, current_data=9
     )
     assert controller.decide(newer).retrain
+
+
+def test_a_restarted_controller_keeps_the_schedule_from_the_newest_version() -> None:
+    scheduled = RetrainController(
+        SETTINGS.model_copy(update={"debounce_s": 0, "schedule_s": 3600})
+    )  # restarted: it started no run itself
+    assert scheduled.decide(at(3000, newest="0.1.0", newest_at=0.0)).trigger == "none"
+    assert scheduled.decide(at(3600, newest="0.1.0", newest_at=0.0)).trigger == "schedule"
