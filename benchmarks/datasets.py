@@ -6,8 +6,9 @@ The corpus is real code found on the machine: the Python standard library, the J
 rustup's docs, and this repository. Per stage it prints snippets/s and MB/s; for extraction also
 Python's own ``ast`` over the same Python files (the obvious alternative) as a ratio. The whole
 chain (filter → extract → sanitize → annotate → augment → validate, with naming, FIM, error_fix,
-architecture rows and related tests, exactly as the push processor runs it) is timed in one
-process and in a pool of two. ``--quick`` for a CI smoke run. The last line is JSON.
+architecture rows and related tests, exactly as the push processor runs it) runs over the corpus
+cut into commits of 8 files, in one process and in a pool of two taking the next commit as each
+is free. ``--quick`` for a CI smoke run. The last line is JSON.
 """
 
 import argparse
@@ -47,6 +48,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ORIGIN = Origin("bench/corpus", "0" * 40, "a" * 16, NOW, NOW, "Benchmark commit")
 PARAMS = StageParams()
 Files = list[tuple[str, bytes]]
+COMMIT_FILES = 8  # files a commit of the benchmark's stream changes
 
 
 def _walk(root: Path, pattern: str, limit: int) -> Iterator[tuple[str, bytes]]:
@@ -185,14 +187,23 @@ def chain(files: Files) -> tuple[int, int]:
     return snippets, sum(o.rows for o in outcomes)
 
 
+def commits(files: Files, size: int = COMMIT_FILES) -> list[Files]:
+    """The corpus cut into commits of ``size`` neighbouring files, as a push stream brings it."""
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
 def chain_rates(files: Files, processes: int = 2) -> dict[str, Any]:
-    (snippets, rows), one_s = _timed(lambda: chain(files))
-    parts = [files[i::processes] for i in range(processes)]
+    """The chain over the corpus as a stream of commits, in one process and in a pool that
+    takes the next commit as it is free (as the workers of a topic's partitions do)."""
+    stream = commits(files)
+    counts, one_s = _timed(lambda: [chain(commit) for commit in stream])
+    snippets, rows = sum(s for s, _ in counts), sum(r for _, r in counts)
     with ProcessPoolExecutor(processes) as pool:
         list(pool.map(chain, [files[:5]] * processes))  # start and import first
-        results, pool_s = _timed(lambda: list(pool.map(chain, parts)))
+        results, pool_s = _timed(lambda: list(pool.map(chain, stream)))
     pool_snippets = sum(s for s, _ in results)
     return {
+        "chain_commits": len(stream),
         "chain_snippets": snippets,
         "chain_rows": rows,
         "chain_snippets_per_s_1_process": _rate(snippets, one_s),

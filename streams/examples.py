@@ -22,6 +22,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
 
+from tree_sitter import Tree
+
 from common.ids import example_id
 from common.rows import (
     ArchitectureExample,
@@ -35,13 +37,14 @@ from common.rows import (
 from streams import naming
 from streams.annotate import annotate
 from streams.architecture import module_design
-from streams.augment import augment, inject_error
+from streams.augment import augment_parsed, inject_error_parsed
 from streams.extract import Extraction, Symbol, extract_symbols
 from streams.filters import classify_file
 from streams.fim import fim_spans
-from streams.languages import language_for_path
+from streams.languages import language_for_path, parser_for
 from streams.refactor import extraction_changes
 from streams.sanitize import Finding, anonymize_identifiers, find_secrets, is_secret_file, redact
+from streams.snippets import ParsedSnippet, in_file, parse_snippet
 from streams.tests_link import related_tests
 from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprints
 
@@ -83,6 +86,8 @@ class ParsedFile:
     text: str
     extraction: Extraction
     findings: list[Finding]
+    data: bytes
+    tree: Tree
 
 
 @dataclass
@@ -116,11 +121,13 @@ def parse_file(
         return FileOutcome(skipped=reason)
     language = language_for_path(path)
     assert language is not None  # classify_file skips unsupported languages
-    extraction = extract_symbols(data, path, language.name, params.context_lines)
+    tree = parser_for(language.name).parse(data)
+    extraction = extract_symbols(data, path, language.name, params.context_lines, tree)
     if extraction.error is not None:
         return FileOutcome(rejects=[reject(origin, path, "extract", extraction.error, data)])
     text = data.decode("utf-8")
-    return ParsedFile(path, language.name, text, extraction, find_secrets(text) if scan else [])
+    findings = find_secrets(text) if scan else []
+    return ParsedFile(path, language.name, text, extraction, findings, data, tree)
 
 
 def provenance(origin: Origin, path: str, symbol: str, language: str) -> dict[str, Any]:
@@ -290,10 +297,27 @@ def _symbol_bundle(
     augment_draw, error_draw = int(source.id[:8], 16) / 2**32, int(source.id[8:16], 16) / 2**32
     # Classes are not augmented: their methods are, and a class costs as much as all of them.
     small = symbol.kind != "class"
-    if small and augment_draw < params.augment_fraction:
-        derived.extend(_variants(source, params, int(source.id[16:24], 16)))
-    if small and error_draw < params.error_fix_fraction:
-        fix = _error_fix(source, params, int(source.id[24:32], 16))
+    augmented = small and augment_draw < params.augment_fraction
+    injected = small and error_draw < params.error_fix_fraction
+    if augmented or injected:
+        # Still verbatim, the body needs no parse of its own: its file's tree holds it.
+        verbatim = not dirty and not params.anonymize
+        snippet = (
+            in_file(
+                parsed.tree,
+                parsed.data,
+                symbol.start_byte,
+                symbol.end_byte,
+                symbol.start_line - 1,
+                language,
+            )
+            if verbatim
+            else parse_snippet(body, language, symbol.kind, symbol.start_column)
+        )
+        seeds = int(source.id[16:24], 16), int(source.id[24:32], 16)
+        if augmented:
+            derived.extend(_variants(source, snippet, params, seeds[0]))
+        fix = _error_fix(source, snippet, params, seeds[1]) if injected else None
         if fix is not None:
             derived.append(fix)
     derived = [row for row in derived if check_labels(row) is None]
@@ -329,11 +353,13 @@ def _naming(symbol: Symbol, source: CompletionExample) -> NamingExample | None:
     )
 
 
-def _variants(source: CompletionExample, params: StageParams, seed: int) -> list[CompletionExample]:
+def _variants(
+    source: CompletionExample, parsed: ParsedSnippet, params: StageParams, seed: int
+) -> list[CompletionExample]:
     """Augmented copies of ``source``. :mod:`streams.augment` returns only code it parsed, so the
     validate stage checks the bounds here, not the parse again."""
     rows: list[CompletionExample] = []
-    for variant in augment(source.body, source.language, source.kind, source.start_column, seed):
+    for variant in augment_parsed(parsed, source.kind, source.start_column, seed):
         code = variant.code
         kind, column = source.kind, source.start_column
         if code == source.body or check_code(
@@ -358,8 +384,10 @@ def _variants(source: CompletionExample, params: StageParams, seed: int) -> list
     return rows
 
 
-def _error_fix(source: CompletionExample, params: StageParams, seed: int) -> ErrorFixExample | None:
-    injected = inject_error(source.body, source.language, source.kind, source.start_column, seed)
+def _error_fix(
+    source: CompletionExample, parsed: ParsedSnippet, params: StageParams, seed: int
+) -> ErrorFixExample | None:
+    injected = inject_error_parsed(parsed, source.kind, source.start_column, seed)
     if injected is None or injected.buggy == injected.fixed:
         return None
     if check_code(

@@ -24,7 +24,7 @@ from itertools import accumulate
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from tree_sitter import Node, QueryCursor
+from tree_sitter import Node, QueryCursor, Tree
 
 from streams.body_facts import body_facts
 from streams.languages import get_language, parser_for, query_for
@@ -46,7 +46,7 @@ class Symbol(BaseModel):
     complexity is one more), ``max_depth`` its deepest nesting of control blocks (0: none) and
     ``calls`` the names it calls (the last identifier of each callee), deduped, in source order.
     ``decorators`` are its decorators, annotations or attributes, as written without ``@`` or
-    ``#[…]``.
+    ``#[…]``. ``body`` is ``source[start_byte:end_byte]``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,6 +63,8 @@ class Symbol(BaseModel):
     start_line: int
     end_line: int
     start_column: int = 0
+    start_byte: int = 0
+    end_byte: int = 0
     branches: int = 0
     max_depth: int = 0
     calls: list[str] = Field(default_factory=list)
@@ -133,12 +135,15 @@ class _Scope:
     enclosing_class: str
 
 
-def extract_symbols(source: bytes, path: str, language: str, context_lines: int = 30) -> Extraction:
+def extract_symbols(
+    source: bytes, path: str, language: str, context_lines: int = 30, tree: Tree | None = None
+) -> Extraction:
     """All functions, methods and classes of ``source`` (nested ones too), in source order.
 
     ``context`` holds up to ``context_lines`` whole lines before a definition (which starts at
     its first decorator), joined by newlines. ``imports`` lists the file's module-level imports.
     ``enclosing_class`` is the qualified name of the nearest class around the definition.
+    ``tree`` is the source's syntax tree when the caller parsed it already.
     """
     spec = get_language(language)
     try:
@@ -146,7 +151,7 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
     except UnicodeDecodeError as exc:
         error = f"not valid UTF-8 at byte {exc.start}"
         return Extraction(path=path, language=language, error=error)
-    root = parser_for(language).parse(source).root_node
+    root = (tree or parser_for(language).parse(source)).root_node
     if root.has_error:
         return Extraction(path=path, language=language, error=_syntax_error(source, root))
 
@@ -198,6 +203,8 @@ def extract_symbols(source: bytes, path: str, language: str, context_lines: int 
                 start_line=row + 1,
                 end_line=last.end_point.row + 1,
                 start_column=len(source[outer.start_byte - column : outer.start_byte].decode()),
+                start_byte=outer.start_byte,
+                end_byte=last.end_byte,
                 branches=facts_of.branches,
                 max_depth=facts_of.max_depth,
                 calls=list(facts_of.calls),

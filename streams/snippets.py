@@ -10,6 +10,10 @@ JavaScript or TypeScript method into a ``class _ {…}`` shell, a Go type spec t
 are. The snippet sits verbatim at ``offset``, so a node maps back to it by one subtraction. It is
 not dedented: a multi-line string whose lines sit left of the indentation would defeat a dedent,
 and the variants built from a snippet must keep its layout anyway.
+
+A snippet still verbatim in a file that parsed cleanly needs no parse of its own:
+:func:`in_file` takes its node from the file's tree (:attr:`ParsedSnippet.node`), with the file
+as its "standalone" source, and queries over it see only the snippet's bytes.
 """
 
 from dataclasses import dataclass
@@ -37,12 +41,17 @@ class Standalone:
 
 @dataclass(frozen=True, slots=True)
 class ParsedSnippet:
-    """A snippet (as UTF-8 ``code``), its standalone source and that source's syntax tree."""
+    """A snippet (as UTF-8 ``code``), its standalone source and that source's syntax tree.
+
+    ``node`` is the snippet's node when the tree is its file's (see :func:`in_file`), None when
+    the tree is the snippet's own.
+    """
 
     code: bytes
     language: str
     standalone: Standalone
     tree: Tree
+    node: Node | None = None
 
     def to_code(self, source_byte: int) -> int:
         """The byte of ``code`` at a byte of the standalone source, clamped into the snippet."""
@@ -83,6 +92,23 @@ def parse_snippet(code: str, language: str, kind: str, start_column: int) -> Par
     whole = standalone(code, language, kind, start_column)
     tree = parser_for(language).parse(whole.source)
     return ParsedSnippet(code.encode(), language, whole, tree)
+
+
+def in_file(
+    tree: Tree, source: bytes, start: int, end: int, row: int, language: str
+) -> ParsedSnippet:
+    """The snippet at ``source[start:end]``, starting on (0-based) ``row``, parsed as part of its
+    file's ``tree``.
+
+    The file must have parsed without error nodes: the snippet is then parsed as a standalone
+    parse would parse it, and the work of :func:`parse_snippet` is saved.
+    """
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    if node is None:
+        raise ValueError(f"no node holds bytes {start}..{end}")
+    return ParsedSnippet(
+        source[start:end], language, Standalone(source, start, end, row), tree, node
+    )
 
 
 def parse_errors(code: str, language: str, kind: str, start_column: int) -> str | None:

@@ -4,8 +4,9 @@ A pure stage over extracted snippets (see :mod:`streams.snippets` for their layo
 line at ``start_column`` of its file, the others with their own indentation). Every function
 works on the snippet's tree-sitter tree, so strings and comments are never mistaken for code, is
 deterministic for a ``seed``, keeps the snippet's layout, and returns None rather than code that
-does not parse standalone. Each call parses twice at most: once to find what to change, once to
-check the result. One module per transformation: :mod:`~streams.augment.names` (renaming),
+does not parse standalone. A snippet is parsed once to find what to change (not at all when it
+comes with its file's tree: :func:`augment_parsed`) and each result once to check it. One module
+per transformation: :mod:`~streams.augment.names` (renaming),
 :mod:`~streams.augment.comments`, :mod:`~streams.augment.layout` and
 :mod:`~streams.augment.bugs` (the places a bug can go).
 """
@@ -28,7 +29,9 @@ __all__ = [
     "Variant",
     "VariantKind",
     "augment",
+    "augment_parsed",
     "inject_error",
+    "inject_error_parsed",
     "reformat",
     "rename_variables",
     "vary_comments",
@@ -61,7 +64,14 @@ class InjectedError:
 
 def augment(code: str, language: str, kind: str, start_column: int, seed: int) -> list[Variant]:
     """Every variant that applies, renamed, without comments and reformatted, in that order."""
-    parsed = parse_snippet(code, language, kind, start_column)
+    return augment_parsed(
+        parse_snippet(code, language, kind, start_column), kind, start_column, seed
+    )
+
+
+def augment_parsed(parsed: ParsedSnippet, kind: str, start_column: int, seed: int) -> list[Variant]:
+    """:func:`augment` of a snippet already parsed, alone or in its file
+    (:func:`streams.snippets.in_file`)."""
     makers: tuple[tuple[VariantKind, _Make], ...] = (
         ("rename", lambda parsed: rename(parsed, seed)),
         ("comments", strip_comments),
@@ -112,6 +122,14 @@ def inject_error(
     The types and what each changes are listed in :mod:`streams.augment.bugs`.
     """
     parsed = parse_snippet(code, language, kind, start_column)
+    return inject_error_parsed(parsed, kind, start_column, seed)
+
+
+def inject_error_parsed(
+    parsed: ParsedSnippet, kind: str, start_column: int, seed: int
+) -> InjectedError | None:
+    """:func:`inject_error` of a snippet already parsed, alone or in its file."""
+    code, language = parsed.code.decode(), parsed.language
     rng = Random(seed)
     bugs = find_bugs(parsed)
     for _ in range(_ATTEMPTS):

@@ -179,7 +179,9 @@ def _python_indents(
 ) -> list[bytes] | None:
     """New indentation per row by block depth; None if the old one is not one unit per level."""
     blocks = [(n.start_byte, n.end_byte) for n in found.get("block", ())]
-    shell_depth = 1 if base else 0  # the `class _:` block an indented snippet is parsed in
+    # An indented snippet parsed alone sits in its shell's `class _:` block; in its file's tree
+    # the query sees no block around the snippet.
+    shell_depth = 1 if base and parsed.node is None else 0
     starts = line_starts(parsed.code)
     depth_of: dict[int, int] = {}
     for node in found.get("statement", ()):

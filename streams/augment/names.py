@@ -108,7 +108,7 @@ def rename(parsed: ParsedSnippet, seed: int) -> bytes | None:
     old_names = list(dict.fromkeys(use.name for use in uses))
     if not old_names:
         return None
-    taken = set(_WORD.findall(parsed.standalone.source))
+    taken = set(_WORD.findall(parsed.code))
     new_names = dict(zip(old_names, _fresh_names(len(old_names), taken, seed), strict=True))
     edits = []
     for use in uses:

@@ -24,11 +24,18 @@ def _query(language: str, text: str) -> Query:
 
 
 def captures(parsed: ParsedSnippet, queries: dict[str, str]) -> Captures:
-    """The captures of the snippet's language's query (none if it has none), in no set order."""
+    """The captures of the snippet's language's query (none if it has none), in no set order.
+
+    In a file's tree, only nodes within the snippet's node that overlap its bytes are seen.
+    """
     text = queries.get(parsed.language)
     if text is None:
         return {}
-    return QueryCursor(_query(parsed.language, text)).captures(parsed.tree.root_node)
+    cursor = QueryCursor(_query(parsed.language, text))
+    if parsed.node is None:
+        return cursor.captures(parsed.tree.root_node)
+    cursor.set_byte_range(parsed.standalone.offset, parsed.standalone.end)
+    return cursor.captures(parsed.node)
 
 
 def in_source_order(found: Captures) -> Captures:

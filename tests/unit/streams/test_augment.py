@@ -626,3 +626,56 @@ def test_every_textwrap_symbol_keeps_its_bytecode_under_every_variant() -> None:
         error = inject_error(symbol.body, "python", symbol.kind, column, seed=index)
         if error is not None:
             assert not _same_bytecode(symbol.body, error.buggy, column), symbol.qualified_name
+
+
+def _file_sources() -> list[tuple[str, str, bytes]]:
+    """Real files of every language: the extraction tests' sources and this repository's."""
+    from tests.unit.streams import test_extract_languages as sources
+
+    found = [
+        ("javascript", "app.js", sources.JAVASCRIPT),
+        ("javascript", "view.jsx", sources.JSX),
+        ("typescript", "api.ts", sources.TYPESCRIPT),
+        ("tsx", "view.tsx", sources.TSX),
+        ("go", "main.go", sources.GO),
+        ("java", "Main.java", sources.JAVA),
+        ("rust", "lib.rs", sources.RUST),
+    ]
+    root = Path(__file__).parents[3]
+    python = [root / "streams" / "augment" / "layout.py", root / "streams" / "examples.py"]
+    return [(lang, path, code.encode()) for lang, path, code in found] + [
+        ("python", str(path), path.read_bytes()) for path in python
+    ]
+
+
+@pytest.mark.parametrize("language,path,data", _file_sources(), ids=lambda v: str(v)[-12:])
+def test_a_snippet_taken_from_its_files_tree_gives_what_a_parse_of_its_own_gives(
+    language: str, path: str, data: bytes
+) -> None:
+    """The chain reuses the file's tree for a verbatim snippet: every variant and every injected
+    bug must be the same as from the snippet parsed standalone."""
+    from tree_sitter import Parser
+
+    from streams.augment import augment_parsed, inject_error_parsed
+    from streams.languages import parser_for
+    from streams.snippets import in_file
+
+    parser: Parser = parser_for(language)
+    tree = parser.parse(data)
+    symbols = [s for s in extract_symbols(data, path, language).symbols if s.kind != "class"]
+    assert len(symbols) >= 2
+    changed = 0
+    for seed, symbol in enumerate(symbols):
+        assert data[symbol.start_byte : symbol.end_byte].decode() == symbol.body
+        alone = parse_snippet(symbol.body, language, symbol.kind, symbol.start_column)
+        held = in_file(
+            tree, data, symbol.start_byte, symbol.end_byte, symbol.start_line - 1, language
+        )
+        column = symbol.start_column
+        variants = augment_parsed(alone, symbol.kind, column, seed)
+        assert augment_parsed(held, symbol.kind, column, seed) == variants
+        for bug_seed in (seed, seed + 1000):
+            expected = inject_error_parsed(alone, symbol.kind, column, bug_seed)
+            assert inject_error_parsed(held, symbol.kind, column, bug_seed) == expected
+        changed += bool(variants)
+    assert changed >= 1

@@ -84,3 +84,25 @@ def test_a_failing_stage_rejects_the_file_not_the_commit(monkeypatch: pytest.Mon
         outcome.rejects[0].reason
         == "internal error: RecursionError: maximum recursion depth exceeded"
     )
+
+
+def test_every_row_of_a_chain_run_validates_anew() -> None:
+    """Augmented variants are copies with fields replaced (``model_copy``, which does not
+    validate): each row must still be one the sink accepts, equal to itself validated anew."""
+    from pathlib import Path
+
+    from common.rows import SINK_RECORD, Bundle
+
+    params = StageParams(augment_fraction=1.0, error_fix_fraction=1.0)
+    sources = sorted(Path(examples.__file__).parent.glob("*.py"))[:6]
+    derived = 0
+    for path in sources:
+        outcome = file_examples(str(path.name), path.read_bytes(), ORIGIN, params)
+        for record in outcome.records:
+            again = SINK_RECORD.validate_json(record.model_dump_json())
+            assert again == record
+            if isinstance(record, Bundle):
+                derived += len(record.derived)
+                for row in record.derived:
+                    assert type(row).model_validate(row.model_dump()) == row
+    assert derived > 50
