@@ -15,6 +15,7 @@ The commit-level work (which files, their parents, related tests, README) is
 :mod:`streams.commits`'s.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,13 +149,16 @@ class _Cleaner:
     """Redacts (and anonymises) the texts of one file, counting what it took out."""
 
     def __init__(self, parsed: ParsedFile, params: StageParams) -> None:
-        self.findings = parsed.findings
+        self.findings = sorted(parsed.findings, key=lambda f: f.line)
+        self.lines = [f.line for f in self.findings]
         self.anonymize = params.anonymize
         self.redacted: Counter[str] = Counter()
 
     def symbol_findings(self, symbol: Symbol) -> list[Finding]:
         first = symbol.start_line - symbol.context.count("\n") - 1
-        return [f for f in self.findings if first <= f.line <= symbol.end_line]
+        return self.findings[
+            bisect_left(self.lines, first) : bisect_right(self.lines, symbol.end_line)
+        ]
 
     def __call__(self, text: str, dirty: bool = True) -> str:
         if dirty and text:

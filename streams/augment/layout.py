@@ -14,6 +14,7 @@ statement, nor for a block standing as a statement of its own (after ``return``,
 read as an object). The seed picks which of the changes that apply are made (at least one).
 """
 
+from bisect import bisect_right
 from random import Random
 
 from tree_sitter import Node
@@ -71,9 +72,7 @@ def relayout(parsed: ParsedSnippet, start_column: int, seed: int) -> bytes | Non
     indent = _python_indents if parsed.language == "python" else _brace_indents
     units = [unit for unit in _UNITS if parsed.language != "python" or unit != b"\t"]
     rng.shuffle(units)
-    indents = next(
-        (new for unit in units if (new := indent(parsed, found, rows, base, frozen, unit))), None
-    )
+    indents = indent(parsed, found, rows, base, frozen, units)
     down, up = _brace_moves(parsed, found, rows, frozen)
     applicable = {"quotes": swapped != parsed.code, "indent": indents is not None}
     applicable["braces"] = bool(down or up)
@@ -175,10 +174,14 @@ def _python_indents(
     rows: list[bytes],
     base: bytes,
     frozen: set[int],
-    unit: bytes,
+    units: list[bytes],
 ) -> list[bytes] | None:
-    """New indentation per row by block depth; None if the old one is not one unit per level."""
-    blocks = [(n.start_byte, n.end_byte) for n in found.get("block", ())]
+    """New indentation per row by block depth, in the first of ``units`` that is not the old
+    one; None if the old one is not one unit per level."""
+    blocks = found.get("block", ())
+    # How many blocks hold a byte: those starting at or before it less those ending by then.
+    block_starts = sorted(n.start_byte for n in blocks)
+    block_ends = sorted(n.end_byte for n in blocks)
     # An indented snippet parsed alone sits in its shell's `class _:` block; in its file's tree
     # the query sees no block around the snippet.
     shell_depth = 1 if base and parsed.node is None else 0
@@ -188,11 +191,16 @@ def _python_indents(
         row = parsed.rows(node)[0]
         at = parsed.to_code(node.start_byte)
         if row and node.type != "comment" and at - starts[row] == len(leading(rows[row])):
-            depth_of[row] = sum(a <= node.start_byte < b for a, b in blocks) - shell_depth
+            byte = node.start_byte
+            held = bisect_right(block_starts, byte) - bisect_right(block_ends, byte)
+            depth_of[row] = held - shell_depth
     old_unit = next(
         (leading(rows[r])[len(base) :] for r in sorted(depth_of) if depth_of[r] == 1), b""
     )
-    if not old_unit or old_unit == unit or old_unit.strip(b" \t") or len(set(old_unit)) > 1:
+    if not old_unit or old_unit.strip(b" \t") or len(set(old_unit)) > 1:
+        return None
+    unit = next((unit for unit in units if unit != old_unit), None)
+    if unit is None:
         return None
     old = [base] + [leading(row) for row in rows[1:]]
     if any(old[row] != base + old_unit * depth for row, depth in depth_of.items()):
@@ -231,9 +239,10 @@ def _brace_indents(
     rows: list[bytes],
     base: bytes,
     frozen: set[int],
-    unit: bytes,
+    units: list[bytes],
 ) -> list[bytes] | None:
-    """Each indentation level in the new unit, alignment kept; None if no unit is clear.
+    """Each indentation level in the first of ``units`` that is not the old one, alignment
+    kept; None if no unit is clear.
 
     The first line's indentation (``base``, outside the snippet) is converted too when it is
     whole levels, so the variant reads as if its file were re-indented (row 0 holds it).
@@ -248,7 +257,8 @@ def _brace_indents(
         if row and row not in frozen and line.strip() and leading(line).startswith(base)
     }
     old_unit = _indent_unit([rel for row, rel in relative.items() if row not in inside_comment])
-    if old_unit is None or old_unit == unit:
+    unit = next((unit for unit in units if unit != old_unit), None)
+    if old_unit is None or unit is None:
         return None
     levels, remainder = divmod(len(base), len(old_unit))
     head = unit * levels if not remainder and base == old_unit * levels else base
