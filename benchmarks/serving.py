@@ -48,6 +48,7 @@ import torch  # noqa: E402
 
 from common.settings import Settings  # noqa: E402
 from infra.broker import free_port  # noqa: E402
+from serving.engines import replica_threads  # noqa: E402
 from training.bases import is_saved, prepare_base  # noqa: E402
 from training.tiny import train_tiny  # noqa: E402
 
@@ -329,7 +330,8 @@ def one_base(base_path: str, args: argparse.Namespace, levels: list[int]) -> dic
     kept = ("engine", "quantize", "max_batch_size", "batch_wait_ms", "replicas", "cpus_per_replica")
     return {
         "base_path": base_path,
-        "serving": {name: getattr(serving, name) for name in kept},
+        "serving": {name: getattr(serving, name) for name in kept}
+        | {"threads_per_replica": replica_threads(settings)},
         "naive_weights": weights(serving.quantize),
         "codemill": codemill,
         "naive": naive,
