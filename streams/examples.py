@@ -223,11 +223,13 @@ def file_rows(
 
 @dataclass(frozen=True, slots=True)
 class _Body:
-    """A definition's redacted body, fit to store, with the findings that were in it."""
+    """A definition's redacted body, fit to store, with the findings that were in it;
+    ``verbatim`` when it is still the exact slice of its file (nothing redacted or renamed)."""
 
     symbol: Symbol
     text: str
     findings: list[Finding]
+    verbatim: bool
 
 
 def _redacted_body(
@@ -236,17 +238,13 @@ def _redacted_body(
     findings = clean.symbol_findings(symbol)
     dirty = bool(findings)
     body = clean(symbol.body, dirty)
+    verbatim = not dirty and not params.anonymize
     problem = check_code(
-        body,
-        parsed.language,
-        symbol.kind,
-        symbol.start_column,
-        params.bounds,
-        verbatim=not dirty and not params.anonymize,
+        body, parsed.language, symbol.kind, symbol.start_column, params.bounds, verbatim=verbatim
     )
     if problem is not None:
         return _reject_symbol(origin, parsed.path, symbol.qualified_name, problem)
-    return _Body(symbol, body, findings)
+    return _Body(symbol, body, findings, verbatim)
 
 
 def _symbol_bundle(
@@ -305,7 +303,6 @@ def _symbol_bundle(
     injected = small and error_draw < params.error_fix_fraction
     if augmented or injected:
         # Still verbatim, the body needs no parse of its own: its file's tree holds it.
-        verbatim = not dirty and not params.anonymize
         snippet = (
             in_file(
                 parsed.tree,
@@ -315,7 +312,7 @@ def _symbol_bundle(
                 symbol.start_line - 1,
                 language,
             )
-            if verbatim
+            if redacted_body.verbatim
             else parse_snippet(body, language, symbol.kind, symbol.start_column)
         )
         seeds = int(source.id[16:24], 16), int(source.id[24:32], 16)

@@ -27,6 +27,15 @@ def make_settings(home: Path) -> Settings:
     )
 
 
+def serving_settings(home: Path, api_keys: str) -> Settings:
+    """:func:`make_settings` for tests that serve: a free API port, ``api_keys``, no rate limit,
+    and replicas of half a CPU so that two versions fit on two cores."""
+    serving = Settings().serving.model_copy(
+        update={"port": free_port(), "rate_limit": 0, "cpus_per_replica": 0.5}
+    )
+    return make_settings(home).model_copy(update={"api_keys": api_keys, "serving": serving})
+
+
 def eventually(check: Callable[[], bool], timeout: float = 60.0, every: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

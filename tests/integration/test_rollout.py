@@ -20,12 +20,11 @@ from ray import serve
 
 from common.names import Topic
 from common.settings import Settings
-from infra.broker import free_port
 from infra.stack import local_stack
 from serving.app import ServedVersion, model_app
 from serving.controller import Plan
 from serving.deploy import current_plan, deploy, rollout_state, start, watch_blessed
-from tests.integration.conftest import eventually, make_settings
+from tests.integration.conftest import eventually, serving_settings
 from tests.support.adapters import blessed, fine_tune
 from tests.support.http import json_call
 from training.registry import ModelEvent, Registry, kafka_publisher
@@ -49,16 +48,11 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("rollout")
     base = train_tiny(home / "tiny", minutes=0.2, max_steps=40)
-    port = free_port()
-    settings = make_settings(home).model_copy(
-        update={
-            "api_keys": f"{KEY}:complete+feedback",
-            "serving": Settings().serving.model_copy(
-                update={"port": port, "rate_limit": 0, "cpus_per_replica": 0.5}
-            ),
-            "rollout": Settings().rollout.model_copy(update={"interval_s": 0.5}),
-        }
+    settings = serving_settings(home, f"{KEY}:complete+feedback")
+    settings = settings.model_copy(
+        update={"rollout": settings.rollout.model_copy(update={"interval_s": 0.5})}
     )
+    port = settings.serving.port
     with local_stack(settings, worker=False) as stack:
         live = stack.settings
         registry = Registry(live, publisher=kafka_publisher(live))

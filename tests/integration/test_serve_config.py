@@ -21,10 +21,9 @@ from ray.serve.schema import ServeDeploySchema
 
 from common.ray_cluster import join
 from common.settings import Settings
-from infra.broker import free_port
 from infra.stack import local_stack
 from serving.app import APP_NAME, model_app
-from tests.integration.conftest import eventually, make_settings
+from tests.integration.conftest import eventually, serving_settings
 from tests.support.adapters import blessed, fine_tune
 from tests.support.http import json_call
 from tests.unit.infra.rendering import RELEASE, objects, one
@@ -39,7 +38,6 @@ KEY = "ide-key-serveconfig-0123456789"
 class Cluster:
     api: str
     settings: Settings
-    registry: Registry
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +45,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A running Serve with no application, a registry whose 0.1.0 is live and 0.2.0 a canary."""
     home = tmp_path_factory.mktemp("serveconfig")
     base = train_tiny(home / "tiny", minutes=0.2, max_steps=40)
-    port = free_port()
-    settings = make_settings(home).model_copy(
-        update={
-            "api_keys": f"{KEY}:complete+feedback",
-            "serving": Settings().serving.model_copy(
-                update={"port": port, "rate_limit": 0, "cpus_per_replica": 0.5}
-            ),
-        }
-    )
+    settings = serving_settings(home, f"{KEY}:complete+feedback")
+    port = settings.serving.port
     with local_stack(settings, worker=False) as stack:
         live = stack.settings
         registry = Registry(live, publisher=kafka_publisher(live))
@@ -66,7 +57,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             join(live)
             serve.start(http_options={"host": "127.0.0.1", "port": port})
-            yield Cluster(f"http://127.0.0.1:{port}", live, registry)
+            yield Cluster(f"http://127.0.0.1:{port}", live)
         finally:
             serve.shutdown()
             ray.shutdown()

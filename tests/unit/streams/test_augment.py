@@ -13,13 +13,17 @@ import pytest
 from streams.augment import (
     InjectedError,
     augment,
+    augment_parsed,
     inject_error,
+    inject_error_parsed,
     reformat,
     rename_variables,
     vary_comments,
 )
 from streams.extract import extract_symbols
-from streams.snippets import parse_errors, parse_snippet, standalone
+from streams.languages import parser_for
+from streams.snippets import in_file, parse_errors, parse_snippet, standalone
+from tests.unit.streams import test_extract_languages as sources
 
 
 class Snippet(NamedTuple):
@@ -630,8 +634,6 @@ def test_every_textwrap_symbol_keeps_its_bytecode_under_every_variant() -> None:
 
 def _file_sources() -> list[tuple[str, str, bytes]]:
     """Real files of every language: the extraction tests' sources and this repository's."""
-    from tests.unit.streams import test_extract_languages as sources
-
     found = [
         ("javascript", "app.js", sources.JAVASCRIPT),
         ("javascript", "view.jsx", sources.JSX),
@@ -655,10 +657,6 @@ def test_a_snippet_taken_from_its_files_tree_gives_what_a_parse_of_its_own_gives
     """The chain reuses the file's tree for a verbatim snippet: every variant and every injected
     bug must be the same as from the snippet parsed standalone."""
     from tree_sitter import Parser
-
-    from streams.augment import augment_parsed, inject_error_parsed
-    from streams.languages import parser_for
-    from streams.snippets import in_file
 
     parser: Parser = parser_for(language)
     tree = parser.parse(data)

@@ -1,9 +1,11 @@
 """The file → rows composition: secrets never reach a row, every skip and reject is explained."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from common.rows import SINK_RECORD, Bundle
 from streams import examples
 from streams.examples import Origin, StageParams, file_examples
 
@@ -89,10 +91,6 @@ def test_a_failing_stage_rejects_the_file_not_the_commit(monkeypatch: pytest.Mon
 def test_every_row_of_a_chain_run_validates_anew() -> None:
     """Augmented variants are copies with fields replaced (``model_copy``, which does not
     validate): each row must still be one the sink accepts, equal to itself validated anew."""
-    from pathlib import Path
-
-    from common.rows import SINK_RECORD, Bundle
-
     params = StageParams(augment_fraction=1.0, error_fix_fraction=1.0)
     sources = sorted(Path(examples.__file__).parent.glob("*.py"))[:6]
     derived = 0
