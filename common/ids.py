@@ -5,11 +5,8 @@ import hashlib
 
 def example_id(repo: str, path: str, symbol: str, content: str) -> str:
     """Id of an example: a hash of where it lives and what it says (32 hex characters)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in (repo, path, symbol, content):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
+    data = f"{repo}\0{path}\0{symbol}\0{content}\0".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def author_hash(email: str) -> str:

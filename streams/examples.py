@@ -264,8 +264,10 @@ def _symbol_bundle(
     signature = clean(symbol.signature, dirty)
     docstring = clean(symbol.docstring, dirty)
     # Annotations quote the docstring (intent): they are made from the redacted texts.
-    redacted = symbol.model_copy(
-        update={"body": body, "signature": signature, "docstring": docstring}
+    redacted = (
+        symbol.model_copy(update={"body": body, "signature": signature, "docstring": docstring})
+        if (body, signature, docstring) != (symbol.body, symbol.signature, symbol.docstring)
+        else symbol
     )
     # Only the commit's own tests are known: none found is "unknown", not "untested".
     annotations = annotate(redacted, language, path, symbol.imports, True if tests else None)
@@ -273,7 +275,7 @@ def _symbol_bundle(
         id=example_id(origin.repo, path, symbol.qualified_name, body),
         **provenance(origin, path, symbol.qualified_name, language),
         findings=[f"{f.kind}@L{f.line}" for f in findings],
-        **dict(annotations),
+        **annotations.__dict__,  # its fields (not iterated: a model iterates slowly)
         content_hash=digest,
         lsh_bands=bands,
         kind=symbol.kind,
@@ -336,7 +338,8 @@ _SHARED_WITH_SOURCE = (set(NamingExample.model_fields) & set(ErrorFixExample.mod
 
 def _derived_fields(source: CompletionExample) -> dict[str, Any]:
     """Provenance and annotations a derived row shares with its source."""
-    return {k: getattr(source, k) for k in _SHARED_WITH_SOURCE}
+    fields = source.__dict__
+    return {k: fields[k] for k in _SHARED_WITH_SOURCE}
 
 
 def _naming(symbol: Symbol, source: CompletionExample) -> NamingExample | None:
