@@ -1,16 +1,21 @@
 """``codemill scan``: the sanitizer run over files on disk, so a team can audit a repository
 before (or after) it streams anything. Reports where secrets and personal data are, never what
-they are."""
+they are.
+
+Vendored folders (``node_modules``, ``vendor``, … :data:`streams.filters.VENDORED_DIRS`) are left
+out below each path named, as ingestion leaves them out, unless ``include_vendored``; a path named
+is always scanned, wherever it lies (a repository checked out under ``~/vendor`` included).
+Version-control and cache folders are never scanned."""
 
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.filters import is_vendored
+from streams.filters import VENDORED_DIRS
 from streams.sanitize import find_secrets, is_secret_file
 
-SKIPPED_DIRS = {".git", ".hg", ".svn", ".codemill", "__pycache__", ".venv", "node_modules"}
+SKIPPED_DIRS = {".git", ".hg", ".svn", ".codemill", "__pycache__"}
 MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -21,13 +26,18 @@ class AuditFinding:
     kind: str
 
 
-def files_under(paths: Iterable[Path]) -> Iterator[Path]:
+def files_under(paths: Iterable[Path], include_vendored: bool = False) -> Iterator[Path]:
+    """The files named and those in the folders named, in order, less the folders left out."""
     for root in paths:
         if root.is_file():
             yield root
             continue
         for folder, dirs, names in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d not in SKIPPED_DIRS and (include_vendored or d.lower() not in VENDORED_DIRS)
+            )
             for name in sorted(names):
                 yield Path(folder) / name
 
@@ -48,8 +58,5 @@ def audit_file(path: Path, display: str) -> list[AuditFinding]:
 
 
 def audit(paths: Iterable[Path], include_vendored: bool = False) -> Iterator[AuditFinding]:
-    for path in files_under(paths):
-        display = path.as_posix()
-        if not include_vendored and is_vendored(display):
-            continue
-        yield from audit_file(path, display)
+    for path in files_under(paths, include_vendored):
+        yield from audit_file(path, path.as_posix())

@@ -18,6 +18,8 @@ def make_tree(root: Path) -> None:
     (root / ".env").write_text("TOKEN=abc\n")
     (root / "vendor" / "lib").mkdir(parents=True)
     (root / "vendor" / "lib" / "x.py").write_text(f'K = "{AWS_ID}"\n')
+    (root / "node_modules" / "pkg").mkdir(parents=True)
+    (root / "node_modules" / "pkg" / "index.js").write_text(f'const k = "{AWS_ID}";\n')
     (root / ".git").mkdir()
     (root / ".git" / "config").write_text(f'k = "{AWS_ID}"\n')
     (root / "logo.png").write_bytes(b"\x89PNG\x00" + AWS_ID.encode())
@@ -31,8 +33,23 @@ def test_audit_finds_by_file_and_line(tmp_path: Path) -> None:
         AuditFinding(f"{root}/.env", 0, "secret_file"),
         AuditFinding(f"{root}/app/settings.py", 2, "aws_access_key_id"),
     ]
-    vendored = [f for f in audit([tmp_path], include_vendored=True) if "vendor" in f.file]
-    assert [f.kind for f in vendored] == ["aws_access_key_id"]
+    everything = {f.file for f in audit([tmp_path], include_vendored=True)} - {
+        f.file for f in found
+    }
+    assert everything == {f"{root}/node_modules/pkg/index.js", f"{root}/vendor/lib/x.py"}
+
+
+def test_a_folder_named_is_scanned_wherever_it_lies(tmp_path: Path) -> None:
+    """Vendored folders are left out below the path named, not above it: a repository checked
+    out under ``vendor/`` (or a package audited inside ``node_modules``) is scanned."""
+    make_tree(tmp_path)
+    inside = tmp_path / "vendor"
+    found = list(audit([inside]))
+    assert [(f.file, f.kind) for f in found] == [
+        (f"{inside.as_posix()}/lib/x.py", "aws_access_key_id")
+    ]
+    named = tmp_path / "node_modules" / "pkg" / "index.js"
+    assert [f.kind for f in audit([named])] == ["aws_access_key_id"]
 
 
 def test_scan_command_prints_json_lines_and_fails_on_findings(tmp_path: Path) -> None:
