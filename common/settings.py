@@ -158,7 +158,9 @@ class ServingSettings(Section):
     host: str = Field("127.0.0.1", description="the inference API's address; 0.0.0.0 in a cluster")
     port: int = Field(8000, description="the inference API's port (Ray Serve's HTTP proxy)")
     max_batch_size: int = Field(16, ge=1, description="requests a replica completes together")
-    batch_wait_ms: float = Field(5.0, ge=0, description="how long a batch waits to fill")
+    batch_wait_ms: float = Field(
+        0.0, ge=0, description="how long a batch waits to fill (0: it takes what is queued)"
+    )
     max_tokens: int = Field(256, ge=1, description="the largest max_tokens a request may ask")
     max_prompt_chars: int = Field(32_000, ge=1, description="larger prompts are refused (413)")
     quantize: bool = Field(

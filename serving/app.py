@@ -91,7 +91,7 @@ class ModelServer:
         batched.set_max_batch_size(settings.serving.max_batch_size)
         batched.set_batch_wait_timeout_s(settings.serving.batch_wait_ms / 1000)
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0)
     async def complete(self, requests: list[Request]) -> list[Completion]:
         return await asyncio.to_thread(self.engine.complete, requests)
 

@@ -4,6 +4,7 @@ and scopes are enforced, bad and adversarial requests get 4xx reasons, metrics c
 """
 
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import ray
 from openai import AuthenticationError, OpenAI
 from ray import serve
 
+from common.ray_cluster import SERVE_FAST_PATH
 from common.settings import Settings
 from infra.broker import free_port
 from serving.app import ServedVersion
@@ -61,6 +63,14 @@ def test_the_openai_client_completes_against_the_endpoint(api: str) -> None:
     assert extra["latency_ms"] > 0
     fim = client.completions.create(model="base", prompt="def f(x):\n", suffix="\n", max_tokens=4)
     assert fim.choices[0].finish_reason in ("stop", "length")
+
+
+def test_the_local_cluster_runs_serve_on_its_fast_path(api: str) -> None:
+    @ray.remote(num_cpus=0)
+    def environment() -> dict[str, str | None]:
+        return {name: os.environ.get(name) for name in SERVE_FAST_PATH}
+
+    assert ray.get(environment.remote()) == SERVE_FAST_PATH  # what every Serve worker inherits
 
 
 def test_no_key_or_a_wrong_key_gets_401_and_a_missing_scope_403(api: str) -> None:

@@ -14,6 +14,7 @@ from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
 from ray.serve.deployment import Application
 from ray.serve.schema import ServeDeploySchema
 
+from common.ray_cluster import SERVE_FAST_PATH
 from common.settings import Section, Settings
 from serving import entry
 from serving.app import APP_NAME, model_app
@@ -56,6 +57,12 @@ def test_the_serve_config_names_the_router_builder(value_set: str) -> None:
     for env in ray_serving_env(value_set):
         assert int(env["CODEMILL_SERVING_PORT"]["value"]) == config.http_options.port
         assert env["CODEMILL_SERVING_HOST"]["value"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_serving_pods_run_serve_on_the_fast_path_codemill_up_uses(value_set: str) -> None:
+    for env in ray_serving_env(value_set):
+        assert {name: env[name]["value"] for name in SERVE_FAST_PATH} == SERVE_FAST_PATH
 
 
 @pytest.mark.parametrize("path", [entry.ROUTER_IMPORT_PATH, entry.MODEL_IMPORT_PATH])
