@@ -47,6 +47,7 @@ from ray.serve.handle import DeploymentHandle
 
 from common.names import Topic
 from common.settings import Settings
+from serving.coalesce import Coalescer
 from serving.controller import Plan, Step, Tally, advance
 from serving.engines import load_engine, replica_threads
 from serving.feedback import Shown, feedback_record
@@ -87,13 +88,16 @@ class ModelServer:
         torch.set_num_threads(replica_threads(settings))
         adapter = Path(served.adapter_path) if served.adapter_path else None
         self.engine = load_engine(served.version, served.base_path, adapter, settings)
+        self.coalescer = Coalescer(self.engine.complete, settings.serving.max_batch_size)
         batched: Any = self.complete
         batched.set_max_batch_size(settings.serving.max_batch_size)
         batched.set_batch_wait_timeout_s(settings.serving.batch_wait_ms / 1000)
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0)
+    # Serve's batches go on to the coalescer as they form (so many at once), which merges those
+    # that wait for the engine into its next call.
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0, max_concurrent_batches=16)
     async def complete(self, requests: list[Request]) -> list[Completion]:
-        return await asyncio.to_thread(self.engine.complete, requests)
+        return await self.coalescer.submit(requests)
 
     async def stream(self, request: Request) -> AsyncIterator[Piece]:
         pieces = self.engine.stream(request)
