@@ -40,8 +40,11 @@ def sections_about(path: str, sections: Sequence[str]) -> list[str]:
         stem = module.parent.name
     if len(stem) < 3:
         return []
+    naming = [s for s in sections if stem in s or module.name in s]
+    if not naming:  # most modules: no pattern to compile
+        return []
     word = re.compile(rf"(?<![\w/.-]){re.escape(stem)}(?![\w-])")
-    return [s for s in sections if module.name in s or word.search(s)]
+    return [s for s in naming if module.name in s or word.search(s)]
 
 
 def skeleton(symbols: Sequence[Symbol]) -> str:

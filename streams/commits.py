@@ -8,6 +8,7 @@ process pool), so it is returned encoded: JSON bytes keyed for Kafka, plus the f
 metrics need.
 """
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from common.events import ZERO_SHA, PushEvent
 from common.ids import author_hash
 from common.rows import CommitRecord, Reject
 from streams.architecture import readme_sections
+from streams.augment import compile_all_queries
 from streams.examples import (
     ExampleRecord,
     Origin,
@@ -27,7 +29,7 @@ from streams.examples import (
     commit_outcomes,
     commit_reject,
 )
-from streams.languages import language_for_path
+from streams.languages import compile_all, language_for_path
 from streams.mirror import ChangedFile, changed_files, commit_info, read_blob
 
 README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
@@ -151,7 +153,13 @@ def failed_commit(push: PushEvent, sha: str, reason: str, now: datetime) -> Enco
 
 
 def warm_up() -> None:
-    """Nothing: submitting it makes a pool process start and import this module."""
+    """Make a pool process start, import this module and compile every language's queries
+    (a language that fails here fails again on its first file, which is rejected with why)."""
+    try:
+        compile_all()
+        compile_all_queries()
+    except Exception:
+        logging.getLogger(__name__).exception("warm-up failed; queries compile on first use")
 
 
 @cache

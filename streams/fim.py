@@ -6,7 +6,10 @@ FIM-trained code models use: whole lines of the body after its signature (a bloc
 the rest of one line (finishing a statement). The signature itself is never a middle.
 """
 
+import re
+
 _MASK = (1 << 64) - 1
+_TEXT_LINE = re.compile(r"\n(?=[^\S\n]*\S)")  # a newline that starts a line with text on it
 
 
 class _Draws:
@@ -35,14 +38,7 @@ def fim_spans(body: str, signature: str, seed: int, max_middle_lines: int = 8) -
     """Up to two spans into ``body``; none for a body with nothing after its signature."""
     rng = _Draws(seed)
     header = len(signature) if body.startswith(signature) else body.find("\n") + 1
-    lines = []
-    newline = body.find("\n", max(0, header - 1))
-    while newline >= 0:
-        start = newline + 1
-        newline = body.find("\n", start)
-        text = body[start : newline if newline >= 0 else len(body)]
-        if start > header and text and not text.isspace():
-            lines.append(start)
+    lines = [m.end() for m in _TEXT_LINE.finditer(body, max(0, header - 1)) if m.end() > header]
     spans: list[list[int]] = []
     if lines:
         first = rng.randrange(len(lines))

@@ -44,12 +44,16 @@ SHIPPED_CAPACITY = 2_000_000  # ids remembered per worker before the memory is r
 
 
 def make_pool(count: int) -> Executor:
-    """Processes for extraction (spawned: forking a Faust worker's threads is unsafe)."""
+    """Processes for extraction (spawned: forking a Faust worker's threads is unsafe), each
+    warmed up as it starts."""
+    pool: Executor
     if count <= 1:
-        return ThreadPoolExecutor(max_workers=1)
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
-    for _ in range(count):  # start and import now, not when the first push is waiting
-        pool.submit(warm_up)
+        pool = ThreadPoolExecutor(max_workers=1, initializer=warm_up)
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=count, mp_context=spawn, initializer=warm_up)
+    for _ in range(count):  # start them now, not when the first push is waiting
+        pool.submit(warm_up)  # a no-op once warm
     return pool
 
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from random import Random
 from typing import Literal
 
-from streams.augment.bugs import ErrorType, find_bugs
-from streams.augment.comments import strip_comments
-from streams.augment.layout import relayout
+from streams.augment.bindings import NAME_RULES
+from streams.augment.bugs import ERROR_QUERIES, ErrorType, find_bugs
+from streams.augment.comments import COMMENT_QUERIES, strip_comments
+from streams.augment.layout import LAYOUT_QUERIES, relayout
 from streams.augment.names import rename
-from streams.augment.tree import apply_edits
+from streams.augment.tree import apply_edits, compile_queries
 from streams.snippets import ParsedSnippet, parse_errors, parse_snippet
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "VariantKind",
     "augment",
     "augment_parsed",
+    "compile_all_queries",
     "inject_error",
     "inject_error_parsed",
     "reformat",
@@ -60,6 +62,12 @@ class InjectedError:
     fixed: str
     explanation: str
     line: int
+
+
+def compile_all_queries() -> None:
+    """Compile every language's augmentation queries now (see :func:`compile_queries`)."""
+    names = {language: rules.query for language, rules in NAME_RULES.items()}
+    compile_queries(names, COMMENT_QUERIES, LAYOUT_QUERIES, ERROR_QUERIES)
 
 
 def augment(code: str, language: str, kind: str, start_column: int, seed: int) -> list[Variant]:

@@ -72,7 +72,7 @@ _JS_ERRORS = """
 (return_statement (_) @returned)
 (if_statement condition: (parenthesized_expression (_) @condition))
 """
-_ERROR_QUERIES = {
+ERROR_QUERIES = {
     "python": _PYTHON_ERRORS,
     "javascript": _JS_ERRORS,
     "typescript": _JS_ERRORS,
@@ -155,7 +155,7 @@ class Bug:
 
 def find_bugs(parsed: ParsedSnippet) -> dict[ErrorType, list[Bug]]:
     """Every bug the snippet has room for, by type, in source order."""
-    found = in_source_order(captures(parsed, _ERROR_QUERIES))
+    found = in_source_order(captures(parsed, ERROR_QUERIES))
     candidates = [
         *_operator_bugs(found.get("op", [])),
         *_bound_bugs(found.get("len_minus", []), found.get("range_end", [])),

@@ -16,7 +16,7 @@ from streams.snippets import ParsedSnippet
 
 _C_COMMENTS = "(comment) @comment"
 _JAVA_COMMENTS = "[(line_comment) (block_comment)] @comment"
-_COMMENT_QUERIES = {
+COMMENT_QUERIES = {
     "python": _C_COMMENTS,
     "javascript": _C_COMMENTS,
     "typescript": _C_COMMENTS,
@@ -36,7 +36,7 @@ _GO_DOCUMENTED = frozenset({"field_declaration", "method_elem", "method_spec", "
 def strip_comments(parsed: ParsedSnippet) -> bytes | None:
     """The snippet's code without its comments; None if it has none to strip."""
     cut = []
-    for node in captures(parsed, _COMMENT_QUERIES).get("comment", ()):
+    for node in captures(parsed, COMMENT_QUERIES).get("comment", ()):
         text = node.text or b""
         if _DOC_COMMENT.match(text) or _DIRECTIVE.match(text) or _is_go_doc(parsed, node):
             continue

@@ -36,7 +36,7 @@ _JS_LAYOUT = """
 (comment) @comment
 [(statement_block) (class_body) (switch_body)] @body
 """
-_LAYOUT_QUERIES = {
+LAYOUT_QUERIES = {
     "python": _PYTHON_LAYOUT,
     "javascript": _JS_LAYOUT,
     "typescript": _JS_LAYOUT,
@@ -64,7 +64,7 @@ _BLOCK_HOLDERS = frozenset(  # a body in one of these is a block statement of it
 def relayout(parsed: ParsedSnippet, start_column: int, seed: int) -> bytes | None:
     """The snippet's code laid out anew; None if no layout change applies."""
     rng = Random(seed)
-    found = captures(parsed, _LAYOUT_QUERIES)
+    found = captures(parsed, LAYOUT_QUERIES)
     base = lost_indentation(parsed.code, start_column)
     frozen = _string_rows(parsed, found)
     swapped = _swap_quotes(parsed, found) if parsed.language == "python" else parsed.code

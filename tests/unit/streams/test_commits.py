@@ -138,3 +138,29 @@ def test_a_commit_yields_every_dataset_with_its_context(tmp_path: Path) -> None:
     assert "def load_page(items, page, size=10):" in design.design
     ledger = CommitRecord.model_validate_json(out.ledger[1])
     assert ledger.redacted and sum(ledger.redacted.values()) >= 2
+
+
+def _compiled() -> tuple[int, int]:
+    """How many extraction and augmentation queries this process has compiled."""
+    from streams.augment import tree
+    from streams.languages import query_for
+
+    return query_for.cache_info().currsize, tree._query.cache_info().currsize
+
+
+def test_every_pool_process_compiles_every_query_as_it_starts() -> None:
+    from streams.augment.bindings import NAME_RULES
+    from streams.augment.bugs import ERROR_QUERIES
+    from streams.augment.comments import COMMENT_QUERIES
+    from streams.augment.layout import LAYOUT_QUERIES
+    from streams.languages import LANGUAGES
+    from streams.processor import make_pool
+
+    maps = [{n: r.query for n, r in NAME_RULES.items()}, ERROR_QUERIES, COMMENT_QUERIES]
+    augmenting = {pair for queries in [*maps, LAYOUT_QUERIES] for pair in queries.items()}
+    pool = make_pool(2)
+    try:
+        seen = {pool.submit(_compiled).result(timeout=120) for _ in range(8)}
+    finally:
+        pool.shutdown()
+    assert seen == {(len(LANGUAGES), len(augmenting))}
