@@ -6,10 +6,11 @@ FIM-trained code models use: whole lines of the body after its signature (a bloc
 the rest of one line (finishing a statement). The signature itself is never a middle.
 """
 
-import re
+from bisect import bisect_right
+from itertools import accumulate, compress, repeat
+from operator import add
 
 _MASK = (1 << 64) - 1
-_TEXT_LINE = re.compile(r"\n(?=[^\S\n]*\S)")  # a newline that starts a line with text on it
 
 
 class _Draws:
@@ -38,7 +39,10 @@ def fim_spans(body: str, signature: str, seed: int, max_middle_lines: int = 8) -
     """Up to two spans into ``body``; none for a body with nothing after its signature."""
     rng = _Draws(seed)
     header = len(signature) if body.startswith(signature) else body.find("\n") + 1
-    lines = [m.end() for m in _TEXT_LINE.finditer(body, max(0, header - 1)) if m.end() > header]
+    rows = body.split("\n")
+    starts = accumulate(map(add, map(len, rows), repeat(1)), initial=0)
+    lines = list(compress(starts, map(str.strip, rows)))  # rows with text; C loops throughout
+    del lines[: bisect_right(lines, header)]
     spans: list[list[int]] = []
     if lines:
         first = rng.randrange(len(lines))
