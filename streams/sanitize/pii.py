@@ -146,13 +146,15 @@ def find_ipv6(text: str, lo: int, hi: int) -> Iterator[Span]:
 # --- phone numbers -----------------------------------------------------------------------------
 
 # A run of digits with phone separators, starting with "+", "(" or a digit. Three shapes count:
-#   international: "+" and a country code, 8 to 15 digits in all (E.164), in groups of at most five
-#     digits, or one unseparated run of 10 to 15 (``+14155552671``);
+#   international: "+" and a country code, 8 to 15 digits in all (E.164), in groups of at most eight
+#     digits, or one unseparated run of 10 to 15 (``+14155552671``), or EPP's ``+1.4155552671``
+#     after a label (it is also how a decimal looks);
 #   North American: ``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``, optionally after
 #     ``1-``/``+1``; area code and exchange start with 2-9, so ``123-456-7890`` is not one;
 #   any other national format (``020 7946 0958``, ``030 1234567``, ``06 12 34 56 78``) only after a
 #     word such as "phone", "tel", "fax" or "mobile" on the same line, starting with a trunk "0".
-# Dates, versions, IP addresses, hex, ids and line numbers fit none of these. The ranges reserved
+# Dates, versions, IP addresses, hex, ids and line numbers fit none of these, nor does a number with
+# a run of five or more of one digit (``+2.00000000``). The ranges reserved
 # for fiction (``555-0100``-``555-0199``, Ofcom's 07700 900xxx and 020 7946 0xxx) are not redacted.
 _PHONE = re.compile(r"(?:\+|\(\+?)?\d[\d ().-]{5,22}\d", re.A)
 _GROUP_SEPARATORS = re.compile(r"[ .()-]+")
@@ -173,10 +175,14 @@ _FICTIONAL_UK = ("447700900", "442079460", "07700900", "02079460")
 def _phone_shape(text: str, start: int, number: str) -> bool:
     digits = "".join(c for c in number if c.isdigit())
     groups = [g for g in _GROUP_SEPARATORS.split(number.lstrip("+(")) if g]
+    if any(len(g) >= 5 and g.count(g[0]) == len(g) for g in groups):
+        return False  # "+2.00000000", "+1 00000 00000": a formatted number, no one's line
     if number.startswith(("+", "(+")):
         if len(groups) == 1:  # E.164 quoted, in prose or labelled, not ``x = +4294967296``
             varied = len(set(digits)) >= 4  # not "+10011010010", a binary format
             return 10 <= len(digits) <= 15 and varied and _stands_alone(text, start)
+        if len(groups) == 2 and "." in number and len(groups[1]) > 8:  # EPP's "+1.4155552671"
+            return len(groups[0]) <= 3 and len(digits) <= 15 and _labelled(text, start)
         singles = sum(len(g) == 1 for g in groups[1:])
         return (
             8 <= len(digits) <= 15

@@ -23,6 +23,7 @@ PHONES = [
     ("030 1234567", "Telefon: 030 1234567"),
     ("020 7123 4567", '  "phone": "020 7123 4567",'),
     ("06 12 34 56 78", "mobile = 06 12 34 56 78"),
+    ("+1.4158672671", "Registrant Phone: +1.4158672671"),  # EPP/WHOIS (RFC 5733)
 ]
 
 
@@ -47,6 +48,8 @@ def test_phone_numbers_are_redacted(number: str, text: str) -> None:
         "a = +4294967296  # 1 << 32",
         'format(1234, "+b") == "+10011010010"',
         "Decimal('+35236450.6')",
+        "resx565 rescale   222 +2.00000000    -> 2E+2 Inexact Rounded",
+        "pi = +3.14159265358  # not EPP's +1.4158672671 without a label",
         'File "app.py", line 1234567, in main',
         "ssn_like = 123-45-6789",
         'placeholder = "123-456-7890"',
