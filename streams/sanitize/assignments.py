@@ -48,7 +48,7 @@ _ASSIGNMENT = re.compile(
     r"""
     ["'`]?\]?                                               # end of a key: "password": ["token"] =
     (?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.\[\]<>|?, ]{1,60}?(?=[ \t]*=[^=>]))?   # : str, : &str
-    (?:[ \t]+[A-Za-z_][\w.\[\]*]*(?=[ \t]*=[^=>]))?          # Go: var token string =
+    (?P<go>[ \t]+[A-Za-z_][\w.\[\]*]*(?=[ \t]*=[^=>]))?      # Go: var token string =
     [ \t]*(?P<op>:=|=>|\?\?=|\|\|=|\?=|=|:|\()(?![=:])[ \t]*
     (?:(?:[rRbBuU]{1,2}|@)?(?P<quote>["'`])(?P<quoted>(?:\\.|[^\\\n]){0,1024}?)(?P=quote)
       |(?P<bare>[^\s"'`][^\n]{0,1023}))                    # bounded: each name costs O(1)
@@ -155,7 +155,11 @@ def _assignment_kind(name_class: str, name: str, value: str, ambiguous: bool) ->
     if ambiguous and not _looks_like_literal(value):
         return None
     if name_class == "password":
-        return "password_assignment" if len(value) >= 6 else None
+        if len(value) < 6 or (_WORDS.fullmatch(value) and _NAME_HIT.search(value)):
+            return None  # a field's name: "challengePassword", "sasl.password", "bandpass"
+        if (value[0], value[-1]) == ("[", "]") or "(?" in value:
+            return None  # an expression ("[parameters('adminPassword')]") or a pattern
+        return "password_assignment"
     if len(value) < 8 or entropy(value) < 3.0 or not is_varied(value) or _WORDS.fullmatch(value):
         return None
     if "\\" in value or _NAME_HIT.search(value):  # a regex, "types-auth0-python", "token_v2"
@@ -197,6 +201,8 @@ def _value(text: str, start: int, end: int) -> tuple[str, int, bool] | None:
         return None
     if match["quote"]:
         if match["op"] == "(" and not _is_setter(text[start:end]):
+            return None
+        if match["go"] and match["quote"] == "'":  # a rune in Go; prose: "pass refit='x'"
             return None
         return match["quoted"], match.start("quoted"), False
     bare = _bare_literal(text, match, start, end)

@@ -168,8 +168,13 @@ _PHONE_CONTEXT = re.compile(
     re.A,
 )
 _NATIONAL = re.compile(r"\(?0\d{1,4}\)?(?:[ .-]?\d{2,5}){1,4}", re.A)
-# Ofcom's drama numbers, international and national: 07700 900xxx and 020 7946 0xxx
-_FICTIONAL_UK = ("447700900", "442079460", "07700900", "02079460")
+# Ofcom's numbers for drama, nationally written: 0113 496 0xxx … 020 7946 0xxx, 07700 900xxx
+_FICTIONAL_UK = tuple(
+    words(
+        """01134960 01144960 01154960 01164960 01174960 01184960 01214960 01314960 01414960 01514960
+    01614960 01914980 02079460 02890180 02920180 01632960 07700900 08081570 09098790 03069990"""
+    )
+)
 
 
 def _phone_shape(text: str, start: int, number: str) -> bool:
@@ -181,8 +186,8 @@ def _phone_shape(text: str, start: int, number: str) -> bool:
         if len(groups) == 1:  # E.164 quoted, in prose or labelled, not ``x = +4294967296``
             varied = len(set(digits)) >= 4  # not "+10011010010", a binary format
             return 10 <= len(digits) <= 15 and varied and _stands_alone(text, start)
-        if len(groups) == 2 and "." in number and len(groups[1]) > 8:  # EPP's "+1.4155552671"
-            return len(groups[0]) <= 3 and len(digits) <= 15 and _labelled(text, start)
+        if len(groups) == 2 and set(number[1:]) - _DIGITS == {"."}:  # +1.4155552671 or +3.86102
+            return len(groups[0]) <= 3 and 8 <= len(digits) <= 15 and _labelled(text, start)
         singles = sum(len(g) == 1 for g in groups[1:])
         return (
             8 <= len(digits) <= 15
@@ -214,7 +219,9 @@ def _is_fictional(digits: str) -> bool:
     """555-0100 to 555-0199 after any North American area code, or one of Ofcom's drama ranges."""
     national = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
     nanp_fiction = len(national) == 10 and national[3:8] == "55501"
-    return nanp_fiction or digits.startswith(_FICTIONAL_UK)
+    uk = digits.removeprefix("44")  # +44 (0)131 … or +44 131 …: nationally 0131 …
+    uk = uk if uk.startswith("0") else "0" + uk
+    return nanp_fiction or uk.startswith(_FICTIONAL_UK)
 
 
 def find_phones(text: str, lo: int, hi: int) -> Iterator[Span]:
@@ -222,8 +229,12 @@ def find_phones(text: str, lo: int, hi: int) -> Iterator[Span]:
         start, end = match.span()
         before = text[start - 1] if start else " "
         after = text[end : end + 2]
-        if before.isalnum() or before in "_.+-/#$" or (after[:1].isalnum() or after[:1] == "_"):
-            continue
+        if (
+            before.isalnum()
+            or before in "_.+-/#$"
+            or (after[:1].isalnum() or after[:1] in ("_", "#"))
+        ):
+            continue  # inside a word or a number, or a template's digits ("+44 131 496 0###")
         if after[:1] in ".-/:" and after[1:].isdigit():  # 10.12.3.45.6, 2024-01-15-1
             continue
         number = match[0]

@@ -218,6 +218,13 @@ DECOYS = [
     '"output_token": "Jobs[-1].JobId",',
     'SECRET_REF = "settings.SECRET_KEY"',
     "public void setPassword(String password) {",
+    # names of secrets' fields, expressions and patterns
+    'AttributeOID.CHALLENGE_PASSWORD: "challengePassword",',
+    '"sasl_plain_password": "sasl.password",',
+    "filters = {'pass': 'bandpass'}",
+    '"adminPassword": "[parameters(\'adminPassword\')]",',
+    "password_keyword = r'(?:secret[-_]?(?:access)?[-_]?key)'",
+    "# If True, for multi-metric pass refit='accuracy' to the search",
     # data that only looks random
     f'icon = "data:image/png;base64,iVBORw0KGgo{rand(B64, 120)}"',
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5" + rand(B64, 43) + " ci@build",
