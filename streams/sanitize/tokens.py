@@ -318,6 +318,19 @@ _SHAPES: tuple[Rule, ...] = (
         mixed_case_digits,
     ),
     token_rule("perplexity_api_key", r"pplx-[A-Za-z0-9]{48}\b", r"pplx-[A-Za-z0-9]{48}"),
+    token_rule("openrouter_api_key", r"sk-or-v1-[a-f0-9]{64}\b", r"sk-or-v1-[a-f0-9]{64}"),
+    token_rule("groq_api_key", r"gsk_[A-Za-z0-9]{52}\b", r"gsk_[A-Za-z0-9]{52}", looks_random),
+    token_rule("xai_api_key", r"xai-[A-Za-z0-9]{80}\b", r"xai-[A-Za-z0-9]{80}", looks_random),
+    token_rule("replicate_api_token", r"r8_[A-Za-z0-9]{37}\b", r"r8_[A-Za-z0-9]{37}", looks_random),
+    token_rule(
+        "langsmith_api_key", r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b", r"lsv2_(?:pt|sk)_"
+    ),
+    token_rule(
+        "pinecone_api_key",
+        r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{40,90}\b",
+        r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{40}",
+        looks_random,
+    ),
     token_rule(
         "huggingface_token",
         r"(?:hf_|api_org_)[A-Za-z]{34}\b",
@@ -387,6 +400,22 @@ _SHAPES: tuple[Rule, ...] = (
         hints=("\\.atlasv1\\.",),
     ),
     token_rule("heroku_api_key", r"HRKU-AA[\w-]{58}", r"HRKU-AA[\w-]{58}"),
+    token_rule("google_oauth_token", r"ya29\.[\w-]{60,}", r"ya29\.[\w-]{60}", mixed_token),
+    token_rule(
+        "mapbox_secret_token", r"sk\.eyJ[\w-]{40,}\.[\w-]{20,}", r"sk\.eyJ[\w-]{40}", mixed_token
+    ),
+    token_rule(
+        "supabase_token",
+        r"sbp_[a-f0-9]{40}\b|sb_secret_[\w-]{31,}",
+        r"sbp_[a-f0-9]{40}|sb_secret_[\w-]{31}",
+        mixed_token,
+    ),
+    token_rule("netlify_token", r"nfp_[A-Za-z0-9]{36}\b", r"nfp_[A-Za-z0-9]{36}", looks_random),
+    token_rule("render_api_key", r"rnd_[A-Za-z0-9]{32}\b", r"rnd_[A-Za-z0-9]{32}", looks_random),
+    token_rule(
+        "dropbox_token", r"sl\.(?:u\.)?[\w=-]{130,}", r"sl\.(?:u\.)?[\w=-]{130}", mixed_token
+    ),
+    token_rule("tencent_secret_id", r"AKID[A-Za-z0-9]{32}\b", r"AKID[A-Za-z0-9]{32}", looks_random),
     token_rule("linear_api_key", r"lin_api_[A-Za-z0-9]{40}\b", r"lin_api_[A-Za-z0-9]{40}"),
     token_rule(
         "newrelic_key",

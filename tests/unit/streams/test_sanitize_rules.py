@@ -69,6 +69,21 @@ TOKENS = [
     ("openshift_token", "sha256~" + rand(URLSAFE, 43)),
     ("facebook_access_token", "EAAC" + rand(ALNUM, 120)),
     ("huggingface_token", "api_org_" + rand(string.ascii_letters, 34)),
+    # AI providers and platforms whose keys reach code more and more
+    ("openrouter_api_key", "sk-or-" + "v1-" + rand(HEX, 64)),
+    ("groq_api_key", "gsk" + "_" + rand(ALNUM, 52)),
+    ("xai_api_key", "xai" + "-" + rand(ALNUM, 80)),
+    ("replicate_api_token", "r8" + "_" + rand(ALNUM, 37)),
+    ("langsmith_api_key", "lsv2_" + "pt_" + rand(HEX, 32) + "_" + rand(HEX, 10)),
+    ("pinecone_api_key", "pcsk" + "_" + rand(ALNUM, 5) + "_" + rand(ALNUM, 60)),
+    ("google_oauth_token", "ya29" + ".a0" + rand(URLSAFE, 150)),
+    ("mapbox_secret_token", "sk.eyJ" + "1Ijoi" + rand(URLSAFE, 50) + "." + rand(URLSAFE, 22)),
+    ("supabase_token", "sbp" + "_" + rand(HEX, 40)),
+    ("supabase_token", "sb_" + "secret_" + rand(URLSAFE, 31)),
+    ("netlify_token", "nfp" + "_" + rand(ALNUM, 36)),
+    ("render_api_key", "rnd" + "_" + rand(ALNUM, 32)),
+    ("dropbox_token", "sl" + ".u." + rand(URLSAFE, 140)),
+    ("tencent_secret_id", "AKID" + rand(ALNUM, 32)),
 ]
 
 
@@ -230,6 +245,11 @@ DECOYS = [
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5" + rand(B64, 43) + " ci@build",
     'version = "10.2.3.4"',
     'url = "http://evil:thing@example.com"',
+    # prefixes of new token families in ordinary code
+    "r8_spare = sk.eyJ",
+    'mapbox_public = "pk.eyJ1Ijoi' + rand(URLSAFE, 50) + "." + rand(URLSAFE, 22) + '"',
+    'label = "xai-' + "grok" * 20 + '"',
+    "nfp_enabled = rnd_seed + gsk_count",
 ]
 
 
