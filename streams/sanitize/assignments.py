@@ -55,6 +55,15 @@ _ASSIGNMENT = re.compile(
     """,
     re.A | re.X,
 )
+# a quoted name and its value as a call's first two arguments: put("password", "…"),
+# Map.of("api_token", "…"), getenv("TOKEN", "…"); the name ends in the secret's own word
+_PAIR_CALL = re.compile(r"[\w$]\([ \t]*\Z", re.A)
+_PAIR_NAME_ENDS = _SECRET_VOCABULARY | words("passphrase authorization apikey")
+_PAIR = re.compile(
+    r"""(?P<close>["'])[ \t]*,[ \t]*(?P<quote>["'])(?P<quoted>(?:\\.|[^\\\n]){1,1024}?)(?P=quote)"""
+    r"[ \t]*[),]",
+    re.A,
+)
 _XML_VALUE = re.compile(r">(?P<value>[^<\n]{1,512})</", re.A)
 # where an unquoted value is a literal: .env, YAML, INI, Dockerfile ENV, a --flag
 _BARE_PREFIX = re.compile(r"[ \t]*(?:(?:export|ENV|ARG|set)[ \t]+|-[ \t]+)?", re.A)
@@ -198,7 +207,15 @@ def _value(text: str, start: int, end: int) -> tuple[str, int, bool] | None:
         return (element["value"], element.start("value"), False) if element else None
     match = _ASSIGNMENT.match(text, end)
     if match is None:
-        return None
+        pair = _PAIR.match(text, end)
+        if pair is None or not start or text[start - 1] != pair["close"]:
+            return None
+        named = _name_words(text[start:end])
+        if not named or named[-1] not in _PAIR_NAME_ENDS:
+            return None  # "HTTPPasswordMgr", "token-classification"
+        if _PAIR_CALL.search(text, max(0, start - 41), start - 1) is None:
+            return None  # a tuple or a set of names, not a call
+        return pair["quoted"], pair.start("quoted"), False
     if match["quote"]:
         if match["op"] == "(" and not _is_setter(text[start:end]):
             return None
@@ -236,8 +253,8 @@ ASSIGNMENT_RULE = Rule(
     find_assignments,
     (
         # a keyword inside a name, then an operator, a type annotation, a Go type or an XML ">"
-        rf"(?:pass|pwd|secret|token|auth|credential|{_KEY_QUALIFIERS}key)[\w$.-]*[\"'`]?\]?"
-        r"[ \t]*(?:[:=(?|>]|[ \t][A-Za-z_][\w.\[\]*]*[ \t]*=)",
+        rf"(?:pass|pwd|secret|token|auth|credential|{_KEY_QUALIFIERS}key)[\w$.-]*(?:[\"'`]?\]?"
+        r"[ \t]*(?:[:=(?|>]|[ \t][A-Za-z_][\w.\[\]*]*[ \t]*=)|[\"'][ \t]*,[ \t]*[\"'])",
     ),
     caseless=True,
 )

@@ -504,6 +504,29 @@ _CONTEXTS: tuple[Rule, ...] = (
         _is_real_password,
     ),
     token_rule(
+        "netrc_password",
+        # a .netrc entry on one line, as scripts write one: machine HOST login USER password SECRET
+        r"machine[ \t]+\S+(?:[ \t]+(?:login|account)[ \t]+\S+)*[ \t]+password[ \t]+"
+        r"(?P<secret>[^\s\"'`]{4,})",
+        r"machine[ \t]+\S+[ \t].*password[ \t]+[^\s\"'`]",
+        _is_real_password,
+    ),
+    token_rule(
+        "cli_password",  # curl's -u user:password
+        r"curl[ \t](?:[^\n]*?[ \t])?(?:-u|--user)[ \t=]*[\"']?[^\s:\"'@$]+:"
+        r"(?P<secret>[^\s\"'@$]{4,})",
+        r"curl[ \t](?:.*[ \t])?(?:-u|--user)[ \t=]*[\"']?[^\s:\"'@$]+:[^\s\"'@$]",
+        _is_real_password,
+    ),
+    token_rule(
+        "cli_password",  # mysql's -pSECRET (with a space after -p it asks for one instead)
+        r"(?:mysql|mysqldump|mysqladmin|mariadb)[ \t][^\n]*?[ \t]"
+        r"-p(?P<secret>[^\s\"'$-][^\s\"']{3,})",
+        r"(?:mysql|mysqldump|mysqladmin|mariadb)[ \t].*[ \t]-p[^\s\"'$-]",
+        _is_real_password,
+        hints=("mysql", "mariadb"),
+    ),
+    token_rule(
         "connection_string",
         # JDBC, ADO.NET and ODBC: ``;Password=…;``, ``?user=app&password=…``
         r"[;?&][ \t]*(?:password|passwd|pwd)[ \t]*=[ \t]*(?P<secret>[^;&\s\"'`<>]{1,200})",

@@ -152,6 +152,12 @@ CONFIGS = [
     ("connection_string", PASSWORD, '"Server=db;Database=app;User Id=sa;Password={};"'),
     ("connection_string", PASSWORD, "jdbc:mysql://db:3306/app?user=app&password={}&useSSL=true"),
     ("url_credentials", "p@ss#w0rd!", "REDIS_URL=redis://app:{}@cache.internal:6379/0"),
+    ("netrc_password", PASSWORD, 'RUN echo "machine github.com login ci password {}" > ~/.netrc'),
+    ("cli_password", PASSWORD, "curl -fsS -u deploy:{} https://nexus.internal/repo"),
+    ("cli_password", PASSWORD, 'curl --user "deploy:{}" https://nexus.internal/repo'),
+    ("cli_password", PASSWORD, "mysqldump -h db -u app -p{} app > dump.sql"),
+    ("password_assignment", PASSWORD, 'props.put("password", "{}");'),
+    ("generic_secret_assignment", AWS_SECRET, 'token = os.getenv("API_TOKEN", "{}")'),
     ("npm_token", "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "//registry.npmjs.org/:_authToken={}"),
     (
         "azure_shared_access_key",
@@ -250,6 +256,13 @@ DECOYS = [
     'mapbox_public = "pk.eyJ1Ijoi' + rand(URLSAFE, 50) + "." + rand(URLSAFE, 22) + '"',
     'label = "xai-' + "grok" * 20 + '"',
     "nfp_enabled = rnd_seed + gsk_count",
+    # credentials a command line or a call leaves to someone else
+    'curl -u "$CI_USER:$CI_TOKEN" https://nexus.internal/repo',
+    "mysql -u root -p app",
+    "docker run -u 1000:1000 image",
+    'fields = ("gr_name", "gr_passwd", "gr_gid")',
+    'MovedAttribute("HTTPPasswordMgr", "urllib2", "urllib.request")',
+    'h.put("password", password)',
 ]
 
 
