@@ -31,6 +31,7 @@ from streams.webhooks import (
     Ping,
     ReviewResult,
     WebhookResult,
+    github_json,
     parse_generic,
     parse_github,
     parse_github_review,
@@ -68,6 +69,7 @@ def _parse(provider: str, request: web.Request, body: bytes) -> WebhookResult | 
     headers = request.headers
     if provider == "github":
         event, delivery = headers.get("X-GitHub-Event"), headers.get("X-GitHub-Delivery")
+        body = github_json(body, headers.get("Content-Type"))
         if (event or "").strip() in GITHUB_REVIEW_EVENTS:
             return parse_github_review(event, delivery, body)
         return parse_github(event, delivery, body, now)

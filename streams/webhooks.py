@@ -40,7 +40,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import (
     AfterValidator,
@@ -272,6 +272,29 @@ class GenericPush(_Payload):
 
 
 # --- parsers -------------------------------------------------------------------------------------
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def github_json(body: bytes, content_type: str | None) -> bytes:
+    """The JSON of a verified GitHub delivery: the body itself, or its ``payload`` field when the
+    webhook's content type is ``application/x-www-form-urlencoded`` (GitHub's other option; the
+    signature covers the form body, so verify before this)."""
+    if (content_type or "").split(";", 1)[0].strip().lower() != _FORM:
+        return body
+    try:
+        fields = parse_qs(body.decode("utf-8"), strict_parsing=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WebhookError(400, f"form-encoded GitHub delivery is not a form: {exc}") from exc
+    payload = fields.get("payload")
+    if not payload:
+        raise WebhookError(
+            400,
+            "form-encoded GitHub delivery has no 'payload' field (or set the webhook's "
+            "content type to application/json)",
+        )
+    return payload[0].encode()
 
 
 def parse_github(

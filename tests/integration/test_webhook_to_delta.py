@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -27,6 +28,7 @@ from training.tiny import train_tiny
 
 pytestmark = pytest.mark.integration
 sign = partial(signed, WEBHOOK_SECRET)
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,17 @@ def test_signed_push_becomes_rows(up: Up, tmp_path: Path) -> None:
 
     status, answer = up.post("github", body, sign(body, delivery="push-1"))
     assert (status, answer["status"]) == (200, "duplicate")
+
+
+def test_a_form_encoded_push_is_read_like_a_json_one(up: Up, tmp_path: Path) -> None:
+    """GitHub's other content type: the JSON in a ``payload`` form field, signed as a form."""
+    repo = GitRepo(tmp_path / "forms")
+    head = repo.commit({"forms.py": module_source(4)}, "forms")
+    form = urlencode({"payload": github_push(repo, "acme/forms", "0" * 40, head).decode()})
+    headers = {**sign(form.encode(), delivery="form-1"), "Content-Type": FORM}
+    status, answer = up.post("github", form.encode(), headers)
+    assert (status, answer["status"], answer["commits"]) == (202, "accepted", 1), answer
+    eventually(lambda: sources(up, "acme/forms") > 0, timeout=60)
 
 
 def test_bad_signature_is_refused_and_nothing_recorded(up: Up, tmp_path: Path) -> None:

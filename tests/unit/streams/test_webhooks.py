@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -21,6 +22,7 @@ from streams.webhooks import (
     GenericPush,
     Ignored,
     Ping,
+    github_json,
     parse_generic,
     parse_github,
     parse_github_review,
@@ -780,3 +782,37 @@ def test_gitlab_note_clone_url_loses_credentials() -> None:
     comment = accepted_review(parse_gitlab_note("Note Hook", encode(payload)))
     assert comment.clone_url == "https://gitlab.example.com/g/p.git"
     assert "glpat-secret" not in comment.model_dump_json()
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    "content_type", [FORM, FORM + "; charset=utf-8", "Application/X-WWW-Form-Urlencoded"]
+)
+def test_a_form_encoded_github_delivery_reads_as_its_json(content_type: str) -> None:
+    payload = fixture("push-payload.json")
+    form = urlencode({"payload": payload.decode()}).encode()
+    assert github_json(form, content_type) == payload
+    from_form = parse_github("push", "d-9", github_json(form, content_type), NOW)
+    assert from_form == parse_github("push", "d-9", payload, NOW)
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
+def test_other_github_bodies_are_read_as_they_are(content_type: str | None) -> None:
+    body = b"payload=not-decoded"
+    assert github_json(body, content_type) == body
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        (b"ref=refs%2Fheads%2Fmain", "no 'payload' field"),
+        (b"payload", "not a form"),
+        (b"payload=%ff", "not a form"),
+    ],
+)
+def test_a_form_without_a_payload_is_a_bad_request(form: bytes, reason: str) -> None:
+    with pytest.raises(WebhookError) as error:
+        github_json(form, FORM)
+    assert error.value.status == 400 and reason in error.value.reason
