@@ -60,6 +60,9 @@ from common.ids import author_hash
 GITHUB_SIGNATURE_HEADER = "X-Hub-Signature-256"
 GITLAB_TOKEN_HEADER = "X-Gitlab-Token"
 GITLAB_PUSH_EVENTS = frozenset({"Push Hook", "Tag Push Hook"})
+# an instance's system hook: every project's pushes, with the same payload and an object_kind
+GITLAB_SYSTEM_HOOK = "System Hook"
+GITLAB_SYSTEM_PUSH_KINDS = frozenset({"push", "tag_push"})
 GITHUB_REVIEW_EVENTS = frozenset({"pull_request_review_comment", "pull_request_review"})
 GITLAB_NOTE_EVENT = "Note Hook"
 
@@ -249,6 +252,12 @@ class GitLabRepository(_Payload):
     git_http_url: CloneUrl | None = None
 
 
+class GitLabSystemEvent(_Payload):
+    """What a system hook delivery is about (``event_name`` where ``object_kind`` is absent)."""
+
+    object_kind: str = Field(default="", validation_alias=AliasChoices("object_kind", "event_name"))
+
+
 class GitLabPush(_Payload):
     """The body of GitLab's ``Push Hook`` and ``Tag Push Hook``."""
 
@@ -340,8 +349,14 @@ def parse_gitlab(
             "missing X-Gitlab-Event header: send GitLab webhooks to /webhooks/gitlab and other "
             "pushes to /webhooks/generic",
         )
-    if name not in GITLAB_PUSH_EVENTS:
-        return Ignored(f"GitLab event {name!r} is not a push; only Push Hook and Tag Push Hook")
+    if name == GITLAB_SYSTEM_HOOK:
+        kind = _validate(GitLabSystemEvent, body, "GitLab System Hook").object_kind
+        if kind not in GITLAB_SYSTEM_PUSH_KINDS:
+            return Ignored(f"GitLab system event {kind!r} is not a push; only push and tag_push")
+    elif name not in GITLAB_PUSH_EVENTS:
+        return Ignored(
+            f"GitLab event {name!r} is not a push; only Push Hook, Tag Push Hook and System Hook"
+        )
     payload = _validate(GitLabPush, body, f"GitLab {name}")
     return Accepted(
         _push_event(

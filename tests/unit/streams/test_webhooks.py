@@ -816,3 +816,22 @@ def test_a_form_without_a_payload_is_a_bad_request(form: bytes, reason: str) -> 
     with pytest.raises(WebhookError) as error:
         github_json(form, FORM)
     assert error.value.status == 400 and reason in error.value.reason
+
+
+def test_a_gitlab_system_hook_push_is_a_push() -> None:
+    """An instance's system hook sends every project's pushes, in the Push Hook's payload."""
+    system = {**GITLAB_PUSH, "object_kind": "push", "event_name": "push"}
+    push = accepted(parse_gitlab("System Hook", encode(system), NOW, delivery="uuid-7")).push
+    same = accepted(parse_gitlab("Push Hook", encode(system), NOW, delivery="uuid-7")).push
+    assert push == same and push.repo == "mike/diaspora"
+    named_only = {k: v for k, v in system.items() if k != "object_kind"}
+    assert accepted(parse_gitlab("System Hook", encode(named_only), NOW)).push.repo == push.repo
+
+
+def test_other_gitlab_system_events_are_ignored_and_garbage_refused() -> None:
+    created = {"event_name": "project_create", "path_with_namespace": "mike/new"}
+    result = parse_gitlab("System Hook", encode(created), NOW)
+    assert isinstance(result, Ignored) and "project_create" in result.reason
+    with pytest.raises(WebhookError) as error:
+        parse_gitlab("System Hook", b"{not json", NOW)
+    assert error.value.status == 400
