@@ -2,7 +2,8 @@
 
 A pure stage: :func:`classify_file` returns why a file is skipped (a :data:`SkipReason`) or None
 to keep it. Checks run cheapest first: the language and vendored directories need only the path,
-size and binary content only the length or first 8 KiB, generated-code markers the first lines.
+size and binary content only the length or first 8 KiB, generated-code markers the first lines
+(and a bundle's source map the last).
 Database migrations are hand-maintained code and are kept.
 """
 
@@ -96,6 +97,13 @@ _GENERATED_MARKER = re.compile(
 )
 
 
+# Minified or bundled output: lines far longer than people write (GitHub Linguist's measure for
+# minified files, a mean over 110 characters), or a bundler's source-map comment at the end.
+MINIFIED_MEAN_LINE = 110
+MINIFIED_SIZE = 4096  # bytes: a shorter file is judged by its name and markers only
+_SOURCE_MAP = re.compile(rb"^[ \t]*//[#@][ \t]*sourceMappingURL=", re.M)
+
+
 def classify_file(path: str, data: bytes, max_bytes: int) -> SkipReason | None:
     """Why the file at ``path`` (repository-relative, ``/``-separated) is skipped, or None."""
     if language_for_path(path) is None:
@@ -118,10 +126,13 @@ def is_vendored(path: str) -> bool:
 
 
 def is_generated(path: str, data: bytes) -> bool:
-    """Whether the file's name or a marker in its first lines says a tool wrote it."""
+    """Whether the file's name, a marker in its first lines, a source map at its end or lines
+    only a minifier writes say a tool wrote it."""
     if _GENERATED_NAME.match(path.rpartition("/")[2]):
         return True
     head = b"\n".join(
         data[:MARKER_SNIFF_BYTES].split(b"\n", MARKER_SNIFF_LINES)[:MARKER_SNIFF_LINES]
     )
-    return _GENERATED_MARKER.search(head) is not None
+    if _GENERATED_MARKER.search(head) or _SOURCE_MAP.search(data[-MARKER_SNIFF_BYTES:]):
+        return True
+    return len(data) > MINIFIED_SIZE and len(data) > MINIFIED_MEAN_LINE * (data.count(b"\n") + 1)

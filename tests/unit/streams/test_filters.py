@@ -120,6 +120,30 @@ def test_markers_elsewhere_or_in_prose_do_not_count(data: bytes) -> None:
     assert classify_file("module.py", data, LIMIT) is None
 
 
+MINIFIED = b"function a(b){return b.map(function(c){return c*2})}" * 100 + b"\n"
+BUNDLE_END = b"\n//# sourceMappingURL=index.js.map\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("static/js/main.84605326.js", MINIFIED * 3),  # a minifier's output, whatever its name
+        ("dist/index.js", b"export const a = 1;\n" * 50 + BUNDLE_END),  # a compiler's output
+        ("pkg/tables.py", b"TABLE = '" + b"\\u0041" * 1000 + b"'\n"),  # data, not code
+    ],
+)
+def test_minified_and_bundled_output_is_generated(path: str, data: bytes) -> None:
+    assert classify_file(path, data, LIMIT) == "generated"
+
+
+def test_long_lines_in_a_small_or_ordinary_file_are_kept() -> None:
+    assert classify_file("a.js", MINIFIED[:3000], LIMIT) is None  # under 4 KiB: by its name
+    long_line = b"    message = '" + b"x" * 300 + b"'\n"
+    assert classify_file("b.py", PLAIN * 40 + long_line * 3, LIMIT) is None
+    comment = b"// see sourceMappingURL= in the spec\n"
+    assert classify_file("c.js", comment + b"let a = 1;\n" * 200, LIMIT) is None
+
+
 def test_skip_reason_lists_every_reason() -> None:
     assert set(get_args(SkipReason)) == {
         "binary",
