@@ -10,7 +10,14 @@ import time
 import uuid
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from serving.requests import Completion, Request, Sampling
 
@@ -30,6 +37,12 @@ class CompletionRequest(BaseModel):
     stop: str | list[str] | None = None
     stream: bool = False
     user: str | None = None
+
+    @field_validator("max_tokens", "temperature", "top_p", "n", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: object, info: ValidationInfo) -> object:
+        """OpenAI takes ``null`` for these as "the default", and some tools send it."""
+        return cls.model_fields[str(info.field_name)].default if value is None else value
 
     @model_validator(mode="after")
     def _bounded(self) -> Self:

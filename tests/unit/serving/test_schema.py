@@ -30,6 +30,12 @@ def test_a_request_becomes_one_engine_request_per_prompt() -> None:
     assert CompletionRequest(prompt="x").engine_requests()[0].sampling == Sampling()
 
 
+def test_null_settings_mean_the_defaults_as_in_openai() -> None:
+    nulls = {"max_tokens": None, "temperature": None, "top_p": None, "n": None, "stop": None}
+    request = CompletionRequest.model_validate({"prompt": "x", "suffix": None, **nulls})
+    assert request.engine_requests()[0].sampling == Sampling()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
