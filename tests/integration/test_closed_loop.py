@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -138,9 +139,17 @@ def _run(up: Up, tmp_path: Path) -> None:
     assert 'codemill_drift_alerts_total{kind="data"}' in metrics
     from evidently.ui.workspace import Workspace
 
-    workspace = Workspace(str(up.home / "evidently"))
-    projects = workspace.search_project("codemill model 0.1.0")
-    assert projects and workspace.list_runs(projects[0].id)
+    projects: list[Any] = []
+
+    def has_runs() -> bool:
+        try:  # the loop checks every 4 s: a run may be half written as Evidently reads it
+            workspace = Workspace(str(up.home / "evidently"))
+        except json.JSONDecodeError:
+            return False
+        projects[:] = workspace.search_project("codemill model 0.1.0")
+        return bool(projects and workspace.list_runs(projects[0].id))
+
+    eventually(has_runs, timeout=30, every=0.5)
     assert projects[0].dashboard.model().panels  # drift share over the checks, per kind
 
     # 4. The controller retrains on the drift; the candidate is judged against the live
