@@ -362,18 +362,23 @@ def datasets(fmt: Format = "text") -> None:
 
 @app.command()
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders to audit")],
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to audit", exists=True)],
     include_vendored: Annotated[bool, typer.Option(help="also scan vendored folders")] = False,
     fmt: Format = "text",
 ) -> None:
     """Audit files for secrets and personal data: one finding per line (file, line, kind).
 
-    Exits 1 when anything is found, so it can gate CI.
+    Exits 1 when anything is found, so it can gate CI. Files it could not read, or too large
+    to, are named on stderr.
     """
-    from streams.audit import audit
+    from streams.audit import Skipped, audit
 
-    found = 0
+    found = skipped = 0
     for finding in audit(paths, include_vendored):
+        if isinstance(finding, Skipped):
+            skipped += 1
+            typer.echo(f"not scanned: {finding.file}: {finding.reason}", err=True)
+            continue
         found += 1
         if fmt == "json":
             typer.echo(
@@ -382,7 +387,9 @@ def scan(
         else:
             typer.echo(f"{finding.file}:{finding.line}: {finding.kind}")
     if fmt != "json":
-        console.print(f"{found} finding(s)")
+        console.print(
+            f"{found} finding(s)" + (f", {skipped} file(s) not scanned" if skipped else "")
+        )
     raise typer.Exit(1 if found else 0)
 
 

@@ -1,12 +1,14 @@
 """`codemill scan`: where secrets are, never what they are; exit 1 when something is found."""
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from codemill.cli import app
-from streams.audit import AuditFinding, audit
+from streams.audit import AuditFinding, Skipped, audit
 
 AWS_ID = "AKIAIOSFODNN7EXAMPLE"
 
@@ -64,3 +66,29 @@ def test_scan_command_prints_json_lines_and_fails_on_findings(tmp_path: Path) ->
     assert AWS_ID not in result.stdout
     clean = CliRunner().invoke(app, ["scan", str(tmp_path / "app" / "clean.py")])
     assert clean.exit_code == 0
+
+
+def test_what_could_not_be_scanned_is_named_not_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file too large, or not a regular file (a named pipe would block a read forever), is
+    reported as skipped: on stderr by the command, which still exits 0 when nothing was found.
+    A dangling link has nothing to read."""
+    monkeypatch.setattr("streams.audit.MAX_BYTES", 1024)
+    (tmp_path / "big.sql").write_bytes(b"-- dump\n" * 200)
+    (tmp_path / "link.py").symlink_to(tmp_path / "gone.py")
+    os.mkfifo(tmp_path / "pipe.py")
+    found = list(audit([tmp_path]))
+    skipped = {Path(f.file).name: f.reason for f in found if isinstance(f, Skipped)}
+    assert skipped == {"big.sql": "larger than 1024 bytes (1600)", "pipe.py": "not a regular file"}
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "big.sql")])
+    assert result.exit_code == 0
+    assert f"not scanned: {(tmp_path / 'big.sql').as_posix()}: larger than" in result.stderr
+
+
+def test_scan_refuses_a_path_that_does_not_exist(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "typo")])
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+    missing = list(audit([tmp_path / "typo"]))
+    assert missing == [Skipped((tmp_path / "typo").as_posix(), "no such file or folder")]
