@@ -28,7 +28,7 @@ from common.errors import CodemillError
 from common.names import CONSUMER_GROUP
 from common.settings import Settings
 from infra.stack import Stack, local_stack, running_bootstrap, start_loop, supervise
-from streams.backfill import BackfillPlan, plan_backfill, progress, publish
+from streams.backfill import BackfillPlan, clone_source, plan_backfill, progress, publish
 from streams.kafka import AsyncProducer
 from streams.topics import consumer_lag
 from training.runs import current_run
@@ -285,6 +285,7 @@ def backfill(
         settings = Settings()
         if since is not None and since.tzinfo is None:
             since = since.astimezone()
+        clone_source(repo)  # a mistyped path fails here, before a stack starts
         bootstrap = settings.kafka.bootstrap or running_bootstrap(settings)
         if bootstrap:
             live = settings.with_bootstrap(bootstrap)

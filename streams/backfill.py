@@ -68,7 +68,12 @@ def clone_source(source: str) -> str:
         )
     if SCP_LIKE.match(source) or parsed.scheme in ("http", "https", "ssh", "git", "file"):
         return source
-    return str(Path(source).expanduser().resolve())
+    path = Path(source).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(
+            f"{source}: no such folder here; give a git repository's folder or its URL"
+        )
+    return str(path)
 
 
 def plan_backfill(

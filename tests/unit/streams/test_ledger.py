@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,10 @@ def test_tokens_in_backfill_urls_are_refused_not_stored() -> None:
     assert "ghp_secret123" not in str(refused.value)
     assert "CODEMILL_GIT_TOKEN" in str(refused.value)
     assert clone_source("https://github.com/acme/w.git") == "https://github.com/acme/w.git"
+
+
+def test_a_local_source_must_be_a_folder(tmp_path: Path) -> None:
+    """A mistyped path is named as one, not passed to git as an unknown URL protocol."""
+    assert clone_source(str(tmp_path)) == str(tmp_path.resolve())
+    with pytest.raises(ConfigError, match="no such folder here"):
+        clone_source(str(tmp_path / "typo"))
