@@ -3,7 +3,12 @@ IDE tools that speak it work unchanged) plus codemill's own fields, and feedback
 
 A response carries ``model_version``, ``confidence`` (mean token probability of the first
 choice) and ``latency_ms`` beside OpenAI's fields: the product document's ``Prediction``.
-Validation errors become 4xx answers with the field and the reason.
+Validation errors become 4xx answers with the field and the reason. An OpenAI setting codemill
+cannot honour (``echo``, ``logprobs``, ``best_of`` above ``n``, penalties, ``logit_bias``, a
+prompt of token ids) is refused by name rather than ignored, as ignoring it would change the
+answer silently; its no-op value (null, false, 0, ``{}``) is accepted. ``seed`` is accepted and
+unused (OpenAI promises determinism only at best; greedy is deterministic), and so is
+``stream_options`` (a stream carries no usage chunk).
 """
 
 import time
@@ -32,13 +37,39 @@ class CompletionRequest(BaseModel):
     suffix: str | None = None
     max_tokens: int = Field(16, ge=1)
     temperature: float = Field(0.0, ge=0, le=2)
-    top_p: float = Field(1.0, gt=0, le=1)
+    top_p: float = Field(1.0, ge=0, le=1)  # 0: the likeliest token only, i.e. greedy
     n: int = Field(1, ge=1, le=8)
     stop: str | list[str] | None = None
     stream: bool = False
     user: str | None = None
+    # OpenAI's settings codemill cannot honour: only their no-op values pass (see above).
+    echo: bool | None = None
+    logprobs: int | None = None
+    best_of: int | None = Field(None, ge=1)
+    presence_penalty: float | None = Field(None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+    logit_bias: dict[str, float] | None = None
 
-    @field_validator("max_tokens", "temperature", "top_p", "n", mode="before")
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _text_prompt(cls, value: object) -> object:
+        """A null prompt starts a new file, as in OpenAI; token ids are the model's own, which a
+        client cannot know (each version may have its own tokenizer), so they are refused."""
+        if value is None:
+            return ""
+        if isinstance(value, list) and any(isinstance(p, int | list) for p in value):
+            raise ValueError("token ids are not supported: send the prompt as text")
+        return value
+
+    @field_validator("echo", "logprobs", "presence_penalty", "frequency_penalty", "logit_bias")
+    @classmethod
+    def _no_op(cls, value: object, info: ValidationInfo) -> object:
+        # logprobs 0 still asks for the chosen tokens' log probabilities: only null is a no-op
+        if value is None or (not value and info.field_name != "logprobs"):
+            return value
+        raise ValueError(f"codemill does not support {info.field_name}: leave it out or null")
+
+    @field_validator("max_tokens", "temperature", "top_p", "n", "stream", mode="before")
     @classmethod
     def _null_is_default(cls, value: object, info: ValidationInfo) -> object:
         """OpenAI takes ``null`` for these as "the default", and some tools send it."""
@@ -50,6 +81,8 @@ class CompletionRequest(BaseModel):
             raise ValueError("prompt: a list holds 1 to 16 prompts")
         if len(self.stops()) > MAX_STOP:
             raise ValueError(f"stop: at most {MAX_STOP} sequences")
+        if self.best_of is not None and self.best_of > self.n:
+            raise ValueError("best_of: codemill does not rank candidates; ask for n instead")
         return self
 
     def prompts(self) -> list[str]:
@@ -60,7 +93,9 @@ class CompletionRequest(BaseModel):
         return tuple(s for s in found if s)
 
     def engine_requests(self) -> list[Request]:
-        sampling = Sampling(self.max_tokens, self.temperature, self.top_p, self.n, self.stops())
+        greedy = self.top_p == 0
+        temperature, top_p = (0.0, 1.0) if greedy else (self.temperature, self.top_p)
+        sampling = Sampling(self.max_tokens, temperature, top_p, self.n, self.stops())
         return [Request(p, self.suffix or "", sampling) for p in self.prompts()]
 
 

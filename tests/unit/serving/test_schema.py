@@ -82,3 +82,97 @@ def test_feedback_kinds_carry_what_they_need() -> None:
         FeedbackRequest(completion_id="cmpl-1", kind="rating", rating=9)
     with pytest.raises(ValidationError, match="extra"):
         FeedbackRequest.model_validate({"completion_id": "c", "kind": "accept", "secret": 1})
+
+
+def test_what_the_openai_client_sends_is_served_and_what_comes_back_parses() -> None:
+    """The official client, on a transport that answers in process: its exact body and ours."""
+    import httpx
+    from openai import OpenAI
+
+    def answer(http: httpx.Request) -> httpx.Response:
+        made = CompletionRequest.model_validate_json(http.content).engine_requests()
+        n = made[0].sampling.n
+        done = [Completion([Choice(f"{r.prompt}!", 0.9, "stop", 2)] * n, 3, 1.0) for r in made]
+        return httpx.Response(200, json=CompletionResponse.of("0.2.0", done, 1.0).model_dump())
+
+    client = OpenAI(
+        api_key="k",
+        base_url="http://codemill/v1",
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    )
+    got = client.completions.create(
+        model="0.2.0",
+        prompt=["def a():", "def b():"],
+        max_tokens=8,
+        n=2,
+        stop=["\n\n", "\nclass"],
+        suffix=None,
+        seed=7,
+        user="dev-1",
+        echo=False,
+        logprobs=None,
+        best_of=2,
+        presence_penalty=0,
+        frequency_penalty=0,
+        logit_bias={},
+        extra_body={"cache_prompt": True},  # a server's own field, which codemill ignores
+    )
+    assert [c.text for c in got.choices] == ["def a():!", "def a():!", "def b():!", "def b():!"]
+    assert [c.index for c in got.choices] == [0, 1, 2, 3]
+    assert got.usage is not None and got.usage.total_tokens == 6 + 8
+
+
+@pytest.mark.parametrize("prompt", [[1, 2, 3], [[1, 2], [3]]])
+def test_token_id_prompts_are_refused_naming_the_prompt(prompt: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CompletionRequest.model_validate({"prompt": prompt})
+    first = refused.value.errors()[0]
+    assert first["loc"] == ("prompt",) and "token ids" in first["msg"]
+
+
+def test_a_null_prompt_is_a_new_file_and_a_null_stream_is_no_stream() -> None:
+    request = CompletionRequest.model_validate({"prompt": None, "stream": None, "echo": None})
+    assert (request.prompts(), request.stream) == ([""], False)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("echo", True),
+        ("logprobs", 0),  # OpenAI still answers the chosen tokens' log probabilities
+        ("logprobs", 5),
+        ("best_of", 3),
+        ("presence_penalty", 0.5),
+        ("frequency_penalty", -1.0),
+        ("logit_bias", {"50256": -100}),
+    ],
+)
+def test_a_setting_codemill_cannot_honour_is_refused_not_ignored(
+    setting: str, value: object
+) -> None:
+    with pytest.raises(ValidationError, match=setting):
+        CompletionRequest.model_validate({"prompt": "x", setting: value})
+
+
+def test_their_no_op_values_and_hints_are_accepted() -> None:
+    request = CompletionRequest.model_validate(
+        {
+            "prompt": "x",
+            "n": 2,
+            "best_of": 2,
+            "echo": False,
+            "logprobs": None,
+            "presence_penalty": 0,
+            "frequency_penalty": 0.0,
+            "logit_bias": {},
+            "seed": 7,  # OpenAI promises determinism only at best; greedy is deterministic
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    )
+    assert request.engine_requests()[0].sampling == Sampling(n=2)
+
+
+def test_top_p_zero_keeps_only_the_likeliest_token_as_in_openai() -> None:
+    request = CompletionRequest.model_validate({"prompt": "x", "temperature": 0.8, "top_p": 0})
+    assert request.engine_requests()[0].sampling == Sampling()
