@@ -57,7 +57,12 @@ from serving.limits import InFlight, RateLimiter
 from serving.metrics import ApiMetrics
 from serving.requests import Completion, Piece, Request
 from serving.routing import fallback, pick_version
-from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
+from serving.schema import (
+    CompletionRequest,
+    CompletionResponse,
+    FeedbackRequest,
+    invalid_reason,
+)
 from serving.streaming import ChunkWriter, releasable, stop_at
 from streams.kafka import AsyncProducer
 
@@ -424,9 +429,7 @@ class Router:
 
     def _invalid(self, invalid: ValidationError) -> Response:
         """A 400 naming the first field at fault and why."""
-        first = invalid.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        return self._error(400, f"{where}: {first['msg']}", "invalid")
+        return self._error(400, invalid_reason(invalid), "invalid")
 
     def _error(self, status: int, message: str, kind: str, retry: float = 0.0) -> Response:
         self.metrics.refused.labels(kind).inc()

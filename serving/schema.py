@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -175,3 +176,12 @@ class FeedbackRequest(BaseModel):
         if self.kind == "rating" and self.rating is None:
             raise ValueError("rating: a rating carries a value from 1 to 5")
         return self
+
+
+def invalid_reason(invalid: ValidationError) -> str:
+    """The first fault of a request, for a person: where it is and why (a check across fields
+    names its field in its message; pydantic's "Value error, " prefix is dropped)."""
+    first = invalid.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {message}" if where else message

@@ -6,7 +6,12 @@ from openai.types import Completion as OpenAICompletion
 from pydantic import ValidationError
 
 from serving.requests import Choice, Completion, Sampling
-from serving.schema import CompletionRequest, CompletionResponse, FeedbackRequest
+from serving.schema import (
+    CompletionRequest,
+    CompletionResponse,
+    FeedbackRequest,
+    invalid_reason,
+)
 
 
 def test_a_request_becomes_one_engine_request_per_prompt() -> None:
@@ -48,8 +53,11 @@ def test_null_settings_mean_the_defaults_as_in_openai() -> None:
     ],
 )
 def test_a_bad_request_names_its_field(body: dict[str, object], field: str) -> None:
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(ValidationError, match=field) as invalid:
         CompletionRequest.model_validate(body)
+    reason = invalid_reason(invalid.value)
+    assert reason.startswith(f"{field}: ")
+    assert "Value error" not in reason
 
 
 def test_the_response_is_an_openai_completion_with_codemill_fields() -> None:
