@@ -325,6 +325,7 @@ class Router:
             self.metrics.requests.labels(version).inc()
             writer = ChunkWriter.new(f"cmpl-{uuid.uuid4().hex}", version)
             pending, shown, finish, tokens, sent_any = "", "", "length", 0, False
+            prompt_tokens = 0
             try:
                 pieces: Any = self._handle(version).options(stream=True).stream.remote(request)
                 async for piece in pieces:
@@ -334,6 +335,7 @@ class Router:
                         break
                     if piece.finish_reason is not None:
                         finish, tokens = piece.finish_reason, piece.tokens
+                        prompt_tokens = piece.prompt_tokens
                     ready, pending = releasable(pending)
                     if ready:
                         shown += (cleaned := clean_completion(ready)[0])
@@ -354,6 +356,8 @@ class Router:
             if cleaned:
                 yield writer.text(cleaned)
             yield writer.text("", finish, latency_ms=round(seconds * 1000, 2))
+            if body.stream_options is not None and body.stream_options.include_usage:
+                yield writer.usage(prompt_tokens, tokens)
             yield writer.done()
             return
         failure = {"error": {"message": "every served version failed", "type": "model"}}

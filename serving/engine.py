@@ -109,7 +109,8 @@ class TransformersEngine:
         if failed:
             raise failed[0]
         text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
-        yield Piece(text[len(sent) :], "stop" if ended else "length", len(ids))
+        width = int(encoded["input_ids"].shape[1])
+        yield Piece(text[len(sent) :], "stop" if ended else "length", len(ids), width)
 
     def _text(self, request: Request) -> str:
         """What the model reads: the prompt (a fill-in-the-middle one with a suffix); an empty

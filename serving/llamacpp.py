@@ -127,7 +127,7 @@ class LlamaCppEngine:
                     yield Piece(ready[len(sent) :])
                     sent = ready
         choice = self._choice(seq, job.sampling)
-        yield Piece(choice.text[len(sent) :], choice.finish_reason, choice.tokens)
+        yield Piece(choice.text[len(sent) :], choice.finish_reason, choice.tokens, len(job.prompt))
 
     def close(self) -> None:
         self.runtime.close()

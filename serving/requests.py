@@ -49,6 +49,7 @@ class Piece:
     text: str
     finish_reason: FinishReason | None = None
     tokens: int = 0  # on the last piece: tokens generated
+    prompt_tokens: int = 0  # on the last piece: tokens of the prompt as the model read it
 
 
 class ModelError(RuntimeError):

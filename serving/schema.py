@@ -7,8 +7,8 @@ Validation errors become 4xx answers with the field and the reason. An OpenAI se
 cannot honour (``echo``, ``logprobs``, ``best_of`` above ``n``, penalties, ``logit_bias``, a
 prompt of token ids) is refused by name rather than ignored, as ignoring it would change the
 answer silently; its no-op value (null, false, 0, ``{}``) is accepted. ``seed`` is accepted and
-unused (OpenAI promises determinism only at best; greedy is deterministic), and so is
-``stream_options`` (a stream carries no usage chunk).
+unused (OpenAI promises determinism only at best; greedy is deterministic).
+``stream_options.include_usage`` adds OpenAI's last chunk with the usage and no choices.
 """
 
 import time
@@ -30,6 +30,10 @@ from serving.requests import Completion, Request, Sampling
 MAX_STOP = 4
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
 class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")  # OpenAI clients send fields codemill ignores
 
@@ -42,6 +46,7 @@ class CompletionRequest(BaseModel):
     n: int = Field(1, ge=1, le=8)
     stop: str | list[str] | None = None
     stream: bool = False
+    stream_options: StreamOptions | None = None
     user: str | None = None
     # OpenAI's settings codemill cannot honour: only their no-op values pass (see above).
     echo: bool | None = None
@@ -82,6 +87,8 @@ class CompletionRequest(BaseModel):
             raise ValueError("prompt: a list holds 1 to 16 prompts")
         if len(self.stops()) > MAX_STOP:
             raise ValueError(f"stop: at most {MAX_STOP} sequences")
+        if self.stream_options is not None and not self.stream:
+            raise ValueError("stream_options: only with stream set to true")
         if self.best_of is not None and self.best_of > self.n:
             raise ValueError("best_of: codemill does not rank candidates; ask for n instead")
         return self

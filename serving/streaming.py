@@ -53,6 +53,24 @@ class ChunkWriter:
         }
         return f"data: {json.dumps(body)}\n\n"
 
+    def usage(self, prompt_tokens: int, completion_tokens: int) -> str:
+        """OpenAI's last chunk for ``stream_options.include_usage``: no choices, the usage."""
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        body = {
+            "id": self.id,
+            "object": "text_completion",
+            "created": self.created,
+            "model": self.version,
+            "choices": [],
+            "usage": usage,
+            "model_version": self.version,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
     @staticmethod
     def done() -> str:
         return "data: [DONE]\n\n"

@@ -123,6 +123,17 @@ def test_the_openai_client_streams_a_completion_as_server_sent_events(api: str) 
     assert len(chunks) >= 2 and all(c.model == "base" for c in chunks)
     assert "".join(c.choices[0].text for c in chunks) == whole.choices[0].text
     assert chunks[-1].choices[0].finish_reason == whole.choices[0].finish_reason
+    counted = list(
+        client.completions.create(
+            model="base",
+            prompt=prompt,
+            max_tokens=12,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert counted[-1].choices == [] and counted[-1].usage == whole.usage
+    assert "".join(c.choices[0].text for c in counted[:-1]) == whole.choices[0].text
     status, body = call(f"{api}/v1/completions", {"prompt": ["a", "b"], "stream": True})
     assert status == 400 and "stream" in body["error"]["message"]
 

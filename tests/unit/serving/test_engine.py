@@ -113,6 +113,7 @@ def test_streamed_pieces_add_up_to_the_batched_completion(engine: TransformersEn
     assert "".join(p.text for p in pieces) == done.choices[0].text
     assert pieces[-1].finish_reason == done.choices[0].finish_reason
     assert pieces[-1].tokens == done.choices[0].tokens
+    assert pieces[-1].prompt_tokens == done.prompt_tokens > 0
     short = list(engine.stream(Request(START, sampling=Sampling(max_tokens=3))))
     assert short[-1].finish_reason == "length" and short[-1].tokens == 3
 

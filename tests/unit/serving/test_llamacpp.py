@@ -275,6 +275,7 @@ def test_a_stream_gives_the_completions_text_piece_by_piece(
     assert len(pieces) > 2 and "".join(p.text for p in pieces) == choice.text
     assert all(p.finish_reason is None for p in pieces[:-1])
     assert (pieces[-1].finish_reason, pieces[-1].tokens) == (choice.finish_reason, choice.tokens)
+    assert pieces[-1].prompt_tokens == engine.complete([request])[0].prompt_tokens > 0
     theirs = list(reference.stream(request))
     assert "".join(p.text for p in theirs) == choice.text
 

@@ -184,3 +184,12 @@ def test_their_no_op_values_and_hints_are_accepted() -> None:
 def test_top_p_zero_keeps_only_the_likeliest_token_as_in_openai() -> None:
     request = CompletionRequest.model_validate({"prompt": "x", "temperature": 0.8, "top_p": 0})
     assert request.engine_requests()[0].sampling == Sampling()
+
+
+def test_stream_options_come_with_a_stream() -> None:
+    with pytest.raises(ValidationError) as invalid:
+        CompletionRequest.model_validate({"prompt": "x", "stream_options": {"include_usage": True}})
+    assert invalid_reason(invalid.value) == "stream_options: only with stream set to true"
+    asked = {"prompt": "x", "stream": True, "stream_options": {"include_usage": True}}
+    options = CompletionRequest.model_validate(asked).stream_options
+    assert options is not None and options.include_usage

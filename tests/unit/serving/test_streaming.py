@@ -2,6 +2,8 @@
 
 import json
 
+from openai.types import Completion, CompletionUsage
+
 from serving.guard import clean_completion
 from serving.streaming import ChunkWriter, releasable, stop_at
 
@@ -35,3 +37,11 @@ def test_chunks_are_openai_events_and_secrets_are_redacted() -> None:
     last = json.loads(writer.text("", "stop", latency_ms=3.0)[6:])
     assert last["choices"][0]["finish_reason"] == "stop" and last["latency_ms"] == 3.0
     assert writer.done() == "data: [DONE]\n\n"
+
+
+def test_the_usage_chunk_is_openais_last_chunk() -> None:
+    """``stream_options.include_usage``: no choices, the usage; the openai client parses it."""
+    writer = ChunkWriter.new("cmpl-1", "0.2.0")
+    chunk = Completion.model_validate(json.loads(writer.usage(7, 3)[len("data: ") :]))
+    assert chunk.choices == [] and chunk.id == "cmpl-1"
+    assert chunk.usage == CompletionUsage(prompt_tokens=7, completion_tokens=3, total_tokens=10)
