@@ -174,4 +174,16 @@ def ingest_commits_at(
     pickle cheaply, and the mirror stays open in the pool process between calls."""
     repo = _open(mirror)
     push = PushEvent.model_validate_json(push_json)
-    return [ingest_commit(repo, push, sha, params, now) for sha in shas]
+    return [_ingest_or_fail(repo, push, sha, params, now) for sha in shas]
+
+
+def _ingest_or_fail(
+    repo: pygit2.Repository, push: PushEvent, sha: str, params: StageParams, now: datetime
+) -> EncodedCommit:
+    """:func:`ingest_commit`, where a failure (a corrupt or partial mirror, a bug) fails that
+    commit with the reason, not the whole batch of commits nor the push."""
+    try:
+        return ingest_commit(repo, push, sha, params, now)
+    except Exception as exc:
+        logging.getLogger(__name__).exception("commit %s of %s failed", sha, push.repo)
+        return failed_commit(push, sha, f"internal error: {type(exc).__name__}: {exc}"[:500], now)

@@ -50,8 +50,10 @@ from streams.tests_link import related_tests
 from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprints
 
 REJECT_INPUT_CHARS = 2000
+UTF8_BOM = b"\xef\xbb\xbf"
 ExampleRecord = Bundle | RefactoringExample | ArchitectureExample
 T = TypeVar("T")
+R = TypeVar("R", bound=ExampleRecord | Reject)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,9 @@ def parse_file(
         return FileOutcome(skipped=reason)
     language = language_for_path(path)
     assert language is not None  # classify_file skips unsupported languages
+    # A byte-order mark is no code: left in, it shifted the columns of the first line and
+    # stayed in the texts of the rows.
+    data = data.removeprefix(UTF8_BOM)
     tree = parser_for(language.name).parse(data)
     extraction = extract_symbols(data, path, language.name, params.context_lines, tree)
     if extraction.error is not None:
@@ -217,8 +222,21 @@ def file_rows(
     design = _architecture(parsed, origin, clean, readme)
     if design is not None:
         out.records.append(design)
+    # A file may define a function twice word for word (in both branches of an ``if``): its
+    # rows are one row, whose id must not be shipped and counted twice.
+    out.records, out.rejects = _first_by_id(out.records), _first_by_id(out.rejects)
     out.redacted = clean.redacted
     return out
+
+
+def _first_by_id(rows: list[R]) -> list[R]:
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row.id not in seen:
+            seen.add(row.id)
+            unique.append(row)
+    return unique
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 A pure stage: :func:`classify_file` returns why a file is skipped (a :data:`SkipReason`) or None
 to keep it. Checks run cheapest first: the language and vendored directories need only the path,
-size and binary content only the length or first 8 KiB, generated-code markers the first lines
-(and a bundle's source map the last).
+size and binary content only the length or first 8 KiB, a Git LFS pointer (which stands in for
+a file kept outside the repository) its first line, generated-code markers the first lines (and
+a bundle's source map the last).
 Database migrations are hand-maintained code and are kept.
 """
 
@@ -13,7 +14,9 @@ from typing import Literal
 
 from streams.languages import language_for_path
 
-SkipReason = Literal["binary", "vendored", "generated", "oversized", "unsupported_language"]
+SkipReason = Literal[
+    "binary", "vendored", "generated", "oversized", "lfs_pointer", "unsupported_language"
+]
 
 BINARY_SNIFF_BYTES = 8192
 MARKER_SNIFF_BYTES = 1024
@@ -103,6 +106,12 @@ MINIFIED_MEAN_LINE = 110
 MINIFIED_SIZE = 4096  # bytes: a shorter file is judged by its name and markers only
 _SOURCE_MAP = re.compile(rb"^[ \t]*//[#@][ \t]*sourceMappingURL=", re.M)
 
+# A Git LFS pointer stands in for a file kept outside the repository: its first line names the
+# spec (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md; "hawser" is its old name),
+# and the whole pointer is under 1024 bytes.
+LFS_POINTER_SIZE = 1024
+_LFS_POINTER = re.compile(rb"version https://(?:git-lfs\.github\.com|hawser\.github\.com)/spec/")
+
 
 def classify_file(path: str, data: bytes, max_bytes: int) -> SkipReason | None:
     """Why the file at ``path`` (repository-relative, ``/``-separated) is skipped, or None."""
@@ -114,6 +123,8 @@ def classify_file(path: str, data: bytes, max_bytes: int) -> SkipReason | None:
         return "oversized"
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         return "binary"
+    if len(data) < LFS_POINTER_SIZE and _LFS_POINTER.match(data):
+        return "lfs_pointer"
     if is_generated(path, data):
         return "generated"
     return None

@@ -315,9 +315,15 @@ def _changed_file(repo_obj: pygit2.Repository, delta: pygit2.DiffDelta) -> Chang
     if status == "modified" and new.id == delta.old_file.id:  # only the mode changed
         return None
     _, size = repo_obj.odb.read_header(new.id)  # size without inflating the blob
-    old_path = delta.old_file.path if status == "renamed" else None
+    old_path = _path(delta.old_file) if status == "renamed" else None
     old_blob = str(delta.old_file.id) if status in ("modified", "renamed") else None
-    return ChangedFile(new.path, status, old_path, str(new.id), size, old_blob)
+    return ChangedFile(_path(new), status, old_path, str(new.id), size, old_blob)
+
+
+def _path(file: pygit2.DiffFile) -> str:
+    """A git path is bytes: one that is not UTF-8 gets U+FFFD for its bad bytes, never the
+    lone surrogates pygit2 leaves there, which no row or message could be encoded with."""
+    return file.raw_path.decode("utf-8", "replace")
 
 
 def _decode(raw: bytes, encoding: str | None) -> str:

@@ -13,7 +13,7 @@ from common.rows import (
     CommitRecord,
     RefactoringExample,
 )
-from streams.commits import commits_to_ingest, ingest_commit
+from streams.commits import commits_to_ingest, ingest_commit, ingest_commits_at
 from streams.examples import StageParams
 from tests.support.gitrepo import GitRepo, module_source
 
@@ -72,6 +72,24 @@ def test_ingest_commit_encodes_examples_rejects_skips_and_ledger(tmp_path: Path)
     assert (ledger.status, ledger.examples, ledger.rejects) == ("ingested", rows, 1)
     assert ledger.skipped == {"unsupported_language": 1}
     assert ledger.committed_at is not None
+
+
+def test_a_commit_that_cannot_be_read_fails_alone_not_its_batch(tmp_path: Path) -> None:
+    """A blob missing from the mirror (corruption, a partial clone) fails its commit with the
+    reason; the other commits of the pool's batch are still ingested."""
+    repo = GitRepo(tmp_path / "w")
+    first = repo.commit({"a.py": module_source(1)})
+    broken = repo.commit({"b.py": module_source(2)})
+    blob = repo.git("rev-parse", f"{broken}:b.py")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    event = push(repo, ZERO_SHA, broken, [first, broken]).model_dump_json().encode()
+    params = StageParams(max_file_bytes=100_000, context_lines=5)
+    done = ingest_commits_at(str(repo.path / ".git"), event, [first, broken], params, NOW)
+    assert [(c.sha, c.status) for c in done] == [(first, "ingested"), (broken, "failed")]
+    assert done[0].examples
+    ledger = CommitRecord.model_validate_json(done[1].ledger[1])
+    assert ledger.reason.startswith("internal error: ") and blob in ledger.reason
+    assert len(done[1].rejects) == 1
 
 
 PAGER = '''"""Paging helpers for the catalogue API."""

@@ -104,3 +104,31 @@ def test_every_row_of_a_chain_run_validates_anew() -> None:
                 for row in record.derived:
                     assert type(row).model_validate(row.model_dump()) == row
     assert derived > 50
+
+
+def test_a_byte_order_mark_is_not_part_of_any_row() -> None:
+    """Left in, the mark put a top-level definition at column 1 and stayed in its text."""
+    source = "def first(value):\n    return value + 100000\n\n\ndef second(v):\n    return v * 7\n"
+    plain = file_examples("b.py", source.encode(), ORIGIN, PARAMS)
+    marked = file_examples("b.py", b"\xef\xbb\xbf" + source.encode(), ORIGIN, PARAMS)
+    assert marked.rejects == [] and len(marked.completions) == 2
+    first, second = marked.completions
+    assert (first.start_column, first.body.startswith("def first")) == (0, True)
+    assert "\ufeff" not in second.context
+    assert marked.completions == plain.completions
+
+
+def test_a_definition_repeated_word_for_word_gives_its_rows_once() -> None:
+    """Both branches of an ``if`` may define the same function, same text: one id, one row."""
+    source = (
+        "import sys\n\nif sys.platform == 'win32':\n"
+        "    def helper(value):\n        return value + 1 + 2 + 3 + 4\n"
+        "else:\n"
+        "    def helper(value):\n        return value + 1 + 2 + 3 + 4\n"
+        "    def h(): pass\n"
+        "    def h(): pass\n"
+    )
+    outcome = file_examples("compat.py", source.encode(), ORIGIN, PARAMS)
+    assert [r.source.symbol for r in outcome.records if isinstance(r, Bundle)] == ["helper"]
+    assert [r.reason for r in outcome.rejects] == ["h: too short: 13 characters (minimum 16)"]
+    assert len({r.id for r in outcome.records}) == len(outcome.records)

@@ -144,11 +144,30 @@ def test_long_lines_in_a_small_or_ordinary_file_are_kept() -> None:
     assert classify_file("c.js", comment + b"let a = 1;\n" * 200, LIMIT) is None
 
 
+LFS_POINTER = (
+    b"version https://git-lfs.github.com/spec/v1\n"
+    b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+    b"size 12345\n"
+)
+
+
+@pytest.mark.parametrize("path", ["model.py", "src/big.ts", "assets/data.go"])
+def test_a_git_lfs_pointer_is_skipped_not_parsed(path: str) -> None:
+    """The file's content is not in git: parsing the pointer only made a misleading
+    "syntax error" reject."""
+    assert classify_file(path, LFS_POINTER, LIMIT) == "lfs_pointer"
+    old_spec = LFS_POINTER.replace(b"git-lfs.github.com", b"hawser.github.com")
+    assert classify_file(path, old_spec, LIMIT) == "lfs_pointer"
+    documented = b'"""See version https://git-lfs.github.com/spec/v1."""\n' + PLAIN
+    assert classify_file(path, documented, LIMIT) is None
+
+
 def test_skip_reason_lists_every_reason() -> None:
     assert set(get_args(SkipReason)) == {
         "binary",
         "vendored",
         "generated",
         "oversized",
+        "lfs_pointer",
         "unsupported_language",
     }

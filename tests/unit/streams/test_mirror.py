@@ -377,6 +377,31 @@ def test_changed_files_of_a_merge_is_against_the_first_parent(
     assert (added.path, added.status) == ("feature.py", "added")
 
 
+def test_changed_files_names_a_path_that_is_not_utf8_with_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    """Git paths are bytes; a Latin-1 name must not leave lone surrogates that no row (JSON)
+    can be encoded with, which failed the whole commit."""
+    root = tmp_path / "latin1"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    with open(os.fsencode(root) + b"/caf\xe9.py", "wb") as handle:
+        handle.write("".join(HELPER_LINES).encode())
+    git(root, "add", ".")
+    added = commit(root, "a Latin-1 file name", 0)
+    os.rename(os.fsencode(root) + b"/caf\xe9.py", os.fsencode(root) + b"/na\xefve.py")
+    with open(os.fsencode(root) + b"/na\xefve.py", "ab") as handle:
+        handle.write(b"def helper_20():\n    return 20\n")
+    git(root, "add", "-A")
+    renamed = commit(root, "rename it, with an edit", 1)
+    repo = pygit2.Repository(str(root))
+    [first] = changed_files(repo, added)
+    assert first.path == "caf\ufffd.py"
+    [moved] = changed_files(repo, renamed)
+    assert (moved.path, moved.old_path) == ("na\ufffdve.py", "caf\ufffd.py")
+    assert moved.status == "renamed"
+
+
 def test_read_blob_refuses_what_is_not_a_blob(
     mirror: pygit2.Repository, shas: dict[str, str]
 ) -> None:
