@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import sanitizer  # noqa: E402
 from streams.annotate import annotate  # noqa: E402
 from streams.augment import augment_parsed, inject_error_parsed  # noqa: E402
-from streams.commits import warm_up  # noqa: E402
+from streams.commits import start_pool_process, warm_up  # noqa: E402
 from streams.examples import (  # noqa: E402
     Origin,
     SourceFile,
@@ -212,7 +212,9 @@ def chain_rates(files: Files, processes: int = 2) -> dict[str, Any]:
     stream = commits(files)
     counts, one_s = _timed(lambda: [chain(commit) for commit in stream])
     snippets, rows = sum(s for s, _ in counts), sum(r for _, r in counts)
-    with ProcessPoolExecutor(processes, initializer=warm_up) as pool:  # as the processor's
+    with ProcessPoolExecutor(
+        processes, initializer=start_pool_process
+    ) as pool:  # as the processor's
         list(pool.map(chain, [files[:5]] * processes))  # start them first
         results, pool_s = _timed(lambda: list(pool.map(chain, stream)))
     pool_snippets = sum(s for s, _ in results)

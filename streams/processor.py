@@ -29,6 +29,7 @@ from streams.commits import (
     commits_to_ingest,
     failed_commit,
     ingest_commits_at,
+    start_pool_process,
     warm_up,
 )
 from streams.examples import Origin, StageParams, reject
@@ -45,13 +46,16 @@ SHIPPED_CAPACITY = 2_000_000  # ids remembered per worker before the memory is r
 
 def make_pool(count: int) -> Executor:
     """Processes for extraction (spawned: forking a Faust worker's threads is unsafe), each
-    warmed up as it starts."""
+    warmed up, its collector set, as it starts (:func:`~streams.commits.start_pool_process`);
+    one thread in the worker's own process where ``count`` is 1."""
     pool: Executor
     if count <= 1:
         pool = ThreadPoolExecutor(max_workers=1, initializer=warm_up)
     else:
         spawn = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=count, mp_context=spawn, initializer=warm_up)
+        pool = ProcessPoolExecutor(
+            max_workers=count, mp_context=spawn, initializer=start_pool_process
+        )
     for _ in range(count):  # start them now, not when the first push is waiting
         pool.submit(warm_up)  # a no-op once warm
     return pool

@@ -13,7 +13,12 @@ from common.rows import (
     CommitRecord,
     RefactoringExample,
 )
-from streams.commits import commits_to_ingest, ingest_commit, ingest_commits_at
+from streams.commits import (
+    POOL_GC_THRESHOLD,
+    commits_to_ingest,
+    ingest_commit,
+    ingest_commits_at,
+)
 from streams.examples import StageParams
 from tests.support.gitrepo import GitRepo, module_source
 
@@ -158,12 +163,16 @@ def test_a_commit_yields_every_dataset_with_its_context(tmp_path: Path) -> None:
     assert ledger.redacted and sum(ledger.redacted.values()) >= 2
 
 
-def _compiled() -> tuple[int, int]:
-    """How many extraction and augmentation queries this process has compiled."""
+def _compiled() -> tuple[int, int, int, bool]:
+    """How many extraction and augmentation queries this process has compiled, its collector's
+    young threshold and whether it froze what start-up made."""
+    import gc
+
     from streams.augment import tree
     from streams.languages import query_for
 
-    return query_for.cache_info().currsize, tree._query.cache_info().currsize
+    compiled = query_for.cache_info().currsize, tree._query.cache_info().currsize
+    return *compiled, gc.get_threshold()[0], gc.get_freeze_count() > 0
 
 
 def test_every_pool_process_compiles_every_query_as_it_starts() -> None:
@@ -181,4 +190,4 @@ def test_every_pool_process_compiles_every_query_as_it_starts() -> None:
         seen = {pool.submit(_compiled).result(timeout=120) for _ in range(8)}
     finally:
         pool.shutdown()
-    assert seen == {(len(LANGUAGES), len(augmenting))}
+    assert seen == {(len(LANGUAGES), len(augmenting), POOL_GC_THRESHOLD, True)}
