@@ -31,7 +31,7 @@ from streams.examples import (
     commit_reject,
 )
 from streams.languages import compile_all, language_for_path
-from streams.mirror import ChangedFile, changed_files, commit_info, read_blob
+from streams.mirror import ChangedFile, blob_size, changed_files, commit_info, read_blob
 
 README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
 
@@ -96,7 +96,7 @@ def ingest_commit(
         if changed.size > params.max_file_bytes:
             skipped["oversized"] += 1
             continue
-        files.append(_source_file(repo, changed))
+        files.append(_source_file(repo, changed, params.max_file_bytes))
     readme = _readme(repo, sha) if files else []
     outcomes = commit_outcomes(files, origin, params, readme)
     records: list[ExampleRecord | Reject] = []
@@ -121,10 +121,13 @@ def ingest_commit(
     return encode(records, ledger)
 
 
-def _source_file(repo: pygit2.Repository, changed: ChangedFile) -> SourceFile:
-    """A changed file's bytes, with its parent's version when it is a source file that has one."""
+def _source_file(repo: pygit2.Repository, changed: ChangedFile, max_bytes: int) -> SourceFile:
+    """A changed file's bytes, with its parent's version when it is a source file that has one
+    of at most ``max_bytes`` (a larger one is never read: it would give no refactoring pair)."""
     data = read_blob(repo, changed.blob_sha)
     if changed.old_blob_sha is None or language_for_path(changed.path) is None:
+        return SourceFile(changed.path, data)
+    if blob_size(repo, changed.old_blob_sha) > max_bytes:
         return SourceFile(changed.path, data)
     parent = read_blob(repo, changed.old_blob_sha)
     return SourceFile(changed.path, data, parent, changed.old_path)

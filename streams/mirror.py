@@ -175,6 +175,12 @@ def file_at(repo_obj: pygit2.Repository, sha: str, path: str) -> bytes | None:
     return entry.data if isinstance(entry, pygit2.Blob) else None
 
 
+def blob_size(repo_obj: pygit2.Repository, blob_sha: str) -> int:
+    """The size of blob ``blob_sha`` in bytes, read from its header (the blob stays packed)."""
+    _, size = repo_obj.odb.read_header(blob_sha)
+    return int(size)
+
+
 def read_blob(repo_obj: pygit2.Repository, blob_sha: str) -> bytes:
     """The bytes of blob ``blob_sha``."""
     blob = _lookup(repo_obj, blob_sha)

@@ -15,11 +15,13 @@ from common.rows import (
 )
 from streams.commits import (
     POOL_GC_THRESHOLD,
+    _source_file,
     commits_to_ingest,
     ingest_commit,
     ingest_commits_at,
 )
 from streams.examples import StageParams
+from streams.mirror import changed_files
 from tests.support.gitrepo import GitRepo, module_source
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -161,6 +163,22 @@ def test_a_commit_yields_every_dataset_with_its_context(tmp_path: Path) -> None:
     assert "def load_page(items, page, size=10):" in design.design
     ledger = CommitRecord.model_validate_json(out.ledger[1])
     assert ledger.redacted and sum(ledger.redacted.values()) >= 2
+
+
+def test_a_parent_version_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    """A file shrunk below the limit is ingested; its parent, over it, gives no pairs and is
+    never inflated (a generated file replaced by a small one may have been huge)."""
+    repo = GitRepo(tmp_path / "w")
+    padded = PAGER + "\n# a note on paging\n" * 300
+    repo.commit({"pager.py": padded})
+    sha = repo.commit({"pager.py": PAGER}, "Drop the notes")
+    git = pygit2.Repository(str(repo.path))
+    (changed,) = changed_files(git, sha)
+    assert _source_file(git, changed, len(padded) - 1).parent is None
+    assert _source_file(git, changed, len(padded)).parent == padded.encode()
+    params = StageParams(max_file_bytes=len(padded) - 1)
+    out = ingest_commit(git, push(repo, ZERO_SHA, sha, [sha]), sha, params, NOW)
+    assert any(isinstance(SINK_RECORD.validate_json(v), Bundle) for _, v in out.examples)
 
 
 def _compiled() -> tuple[int, int, int, bool]:
