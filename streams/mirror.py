@@ -320,7 +320,7 @@ def _changed_file(repo_obj: pygit2.Repository, delta: pygit2.DiffDelta) -> Chang
         return None
     if status == "modified" and new.id == delta.old_file.id:  # only the mode changed
         return None
-    _, size = repo_obj.odb.read_header(new.id)  # size without inflating the blob
+    size = blob_size(repo_obj, str(new.id))
     old_path = _path(delta.old_file) if status == "renamed" else None
     old_blob = str(delta.old_file.id) if status in ("modified", "renamed") else None
     return ChangedFile(_path(new), status, old_path, str(new.id), size, old_blob)
