@@ -212,9 +212,8 @@ def chain_rates(files: Files, processes: int = 2) -> dict[str, Any]:
     stream = commits(files)
     counts, one_s = _timed(lambda: [chain(commit) for commit in stream])
     snippets, rows = sum(s for s, _ in counts), sum(r for _, r in counts)
-    with ProcessPoolExecutor(
-        processes, initializer=start_pool_process
-    ) as pool:  # as the processor's
+    # Started as the processor's pool processes are.
+    with ProcessPoolExecutor(processes, initializer=start_pool_process) as pool:
         list(pool.map(chain, [files[:5]] * processes))  # start them first
         results, pool_s = _timed(lambda: list(pool.map(chain, stream)))
     pool_snippets = sum(s for s, _ in results)

@@ -42,32 +42,29 @@ class ChunkWriter:
 
     def text(self, text: str, finish_reason: str | None = None, **extra: object) -> str:
         choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}
-        body = {
-            "id": self.id,
-            "object": "text_completion",
-            "created": self.created,
-            "model": self.version,
-            "choices": [choice],
-            "model_version": self.version,
-            **extra,
-        }
-        return f"data: {json.dumps(body)}\n\n"
+        return self._event([choice], **extra)
 
     def usage(self, prompt_tokens: int, completion_tokens: int) -> str:
         """OpenAI's last chunk for ``stream_options.include_usage``: no choices, the usage."""
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
+        total = prompt_tokens + completion_tokens
+        return self._event(
+            [],
+            usage={
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": total,
+            },
+        )
+
+    def _event(self, choices: list[dict[str, object]], **extra: object) -> str:
         body = {
             "id": self.id,
             "object": "text_completion",
             "created": self.created,
             "model": self.version,
-            "choices": [],
-            "usage": usage,
+            "choices": choices,
             "model_version": self.version,
+            **extra,
         }
         return f"data: {json.dumps(body)}\n\n"
 

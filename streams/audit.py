@@ -54,22 +54,22 @@ def files_under(paths: Iterable[Path], include_vendored: bool = False) -> Iterat
                 yield Path(folder) / name
 
 
-def audit_file(path: Path, display: str) -> list[AuditFinding] | Skipped:
+def audit_file(path: Path, display: str) -> list[AuditFinding | Skipped]:
     if is_secret_file(display):
         return [AuditFinding(display, 0, "secret_file")]
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            return Skipped(display, "not a regular file")
+            return [Skipped(display, "not a regular file")]
         if info.st_size > MAX_BYTES:
-            return Skipped(display, f"larger than {MAX_BYTES} bytes ({info.st_size})")
+            return [Skipped(display, f"larger than {MAX_BYTES} bytes ({info.st_size})")]
         data = path.read_bytes()
     except FileNotFoundError:
         if path.is_symlink():
             return []  # a dangling link: nothing to read
-        return Skipped(display, "no such file or folder")
+        return [Skipped(display, "no such file or folder")]
     except OSError as error:
-        return Skipped(display, f"unreadable: {error.strerror or error}")
+        return [Skipped(display, f"unreadable: {error.strerror or error}")]
     if b"\x00" in data[:8192]:
         return []
     text = data.decode("utf-8", "replace")
@@ -81,8 +81,4 @@ def audit(
 ) -> Iterator[AuditFinding | Skipped]:
     """Every finding under ``paths``, and every file that could not be looked into."""
     for path in files_under(paths, include_vendored):
-        found = audit_file(path, path.as_posix())
-        if isinstance(found, Skipped):
-            yield found
-        else:
-            yield from found
+        yield from audit_file(path, path.as_posix())

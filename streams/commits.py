@@ -125,11 +125,10 @@ def _source_file(repo: pygit2.Repository, changed: ChangedFile, max_bytes: int) 
     """A changed file's bytes, with its parent's version when it is a source file that has one
     of at most ``max_bytes`` (a larger one is never read: it would give no refactoring pair)."""
     data = read_blob(repo, changed.blob_sha)
-    if changed.old_blob_sha is None or language_for_path(changed.path) is None:
+    old = changed.old_blob_sha
+    if old is None or language_for_path(changed.path) is None or blob_size(repo, old) > max_bytes:
         return SourceFile(changed.path, data)
-    if blob_size(repo, changed.old_blob_sha) > max_bytes:
-        return SourceFile(changed.path, data)
-    parent = read_blob(repo, changed.old_blob_sha)
+    parent = read_blob(repo, old)
     return SourceFile(changed.path, data, parent, changed.old_path)
 
 

@@ -230,13 +230,10 @@ def file_rows(
 
 
 def _first_by_id(rows: list[R]) -> list[R]:
-    seen: set[str] = set()
-    unique = []
+    first: dict[str, R] = {}
     for row in rows:
-        if row.id not in seen:
-            seen.add(row.id)
-            unique.append(row)
-    return unique
+        first.setdefault(row.id, row)
+    return list(first.values())
 
 
 @dataclass(frozen=True, slots=True)
