@@ -17,6 +17,7 @@ from pathlib import Path
 
 from streams.filters import VENDORED_DIRS
 from streams.sanitize import find_secrets, is_secret_file
+from streams.text import canonical_source
 
 SKIPPED_DIRS = {".git", ".hg", ".svn", ".codemill", "__pycache__"}
 MAX_BYTES = 64 * 2**20  # bytes; far above any source file ingestion takes (512 KiB by default)
@@ -72,7 +73,7 @@ def audit_file(path: Path, display: str) -> list[AuditFinding | Skipped]:
         return [Skipped(display, f"unreadable: {error.strerror or error}")]
     if b"\x00" in data[:8192]:
         return []
-    text = data.decode("utf-8", "replace")
+    text = canonical_source(data).decode("utf-8", "replace")  # lines as an editor counts them
     return [AuditFinding(display, f.line, f.kind) for f in find_secrets(text)]
 
 

@@ -47,10 +47,10 @@ from streams.refactor import extraction_changes
 from streams.sanitize import Finding, anonymize_identifiers, find_secrets, is_secret_file, redact
 from streams.snippets import ParsedSnippet, in_file, parse_snippet
 from streams.tests_link import related_tests
+from streams.text import canonical_source
 from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprints
 
 REJECT_INPUT_CHARS = 2000
-UTF8_BOM = b"\xef\xbb\xbf"
 ExampleRecord = Bundle | RefactoringExample | ArchitectureExample
 T = TypeVar("T")
 R = TypeVar("R", bound=ExampleRecord | Reject)
@@ -124,9 +124,7 @@ def parse_file(
         return FileOutcome(skipped=reason)
     language = language_for_path(path)
     assert language is not None  # classify_file skips unsupported languages
-    # A byte-order mark is no code: left in, it shifted the columns of the first line and
-    # stayed in the texts of the rows.
-    data = data.removeprefix(UTF8_BOM)
+    data = canonical_source(data)
     tree = parser_for(language.name).parse(data)
     extraction = extract_symbols(data, path, language.name, params.context_lines, tree)
     if extraction.error is not None:

@@ -15,6 +15,7 @@ from streams.languages import language_for_path
 from streams.refactor import symbol_changes
 from streams.reviews import apply_suggestion, suggestion_pairs
 from streams.sanitize import redact
+from streams.text import canonical_source
 from streams.validate import Bounds
 
 
@@ -42,7 +43,11 @@ def review_rows(
                 rows.append(reject(origin, path, "review", str(exc)[:500], pair.after.encode()))
                 continue
             changes = symbol_changes(
-                file_text.encode(), after.encode(), path, language.name, pair.explanation
+                canonical_source(file_text.encode()),
+                canonical_source(after.encode()),
+                path,
+                language.name,
+                pair.explanation,
             )
             rows += [
                 refactoring_row(

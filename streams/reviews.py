@@ -85,7 +85,12 @@ def apply_suggestion(file_text: str, start_line: int, end_line: int, suggestion:
     The replacement takes the line ending of the first replaced line, and keeps a file without a
     final newline without one. ValueError when the range is not inside the file.
     """
-    lines = file_text.splitlines(keepends=True)
+    # Lines end at "\n" alone, as the review counted them (str.splitlines also ends one at a form
+    # feed, which older sources hold between sections, and put the suggestion lines off).
+    lines = [line + "\n" for line in file_text.split("\n")]
+    lines[-1] = lines[-1].removesuffix("\n")
+    if not lines[-1]:
+        lines.pop()
     if not 1 <= start_line <= end_line <= len(lines):
         raise ValueError(
             f"lines {start_line}..{end_line} are not inside a file of {len(lines)} lines: the "

@@ -41,6 +41,15 @@ def test_audit_finds_by_file_and_line(tmp_path: Path) -> None:
     assert everything == {f"{root}/node_modules/pkg/index.js", f"{root}/vendor/lib/x.py"}
 
 
+@pytest.mark.parametrize("line_end", [b"\r\n", b"\r"], ids=["windows", "classic-mac"])
+def test_a_finding_is_on_its_line_whatever_the_line_ends(tmp_path: Path, line_end: bytes) -> None:
+    lines = [b"DEBUG = True", b"", f'AWS_KEY = "{AWS_ID}"'.encode(), b""]
+    (tmp_path / "settings.py").write_bytes(line_end.join(lines))
+    assert list(audit([tmp_path])) == [
+        AuditFinding(f"{tmp_path.as_posix()}/settings.py", 3, "aws_access_key_id")
+    ]
+
+
 def test_a_folder_named_is_scanned_wherever_it_lies(tmp_path: Path) -> None:
     """Vendored folders are left out below the path named, not above it: a repository checked
     out under ``vendor/`` (or a package audited inside ``node_modules``) is scanned."""

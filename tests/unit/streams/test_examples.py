@@ -118,6 +118,20 @@ def test_a_byte_order_mark_is_not_part_of_any_row() -> None:
     assert marked.completions == plain.completions
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["windows", "classic-mac"])
+def test_a_file_gives_the_same_rows_whatever_its_line_ends(line_end: str) -> None:
+    """A file with Windows line ends stored them in every text; one with lone ``\\r`` line ends
+    did not parse at all (rejected as a syntax error)."""
+    unix = file_examples("billing.py", SOURCE.encode(), ORIGIN, PARAMS)
+    other = file_examples("billing.py", SOURCE.replace("\n", line_end).encode(), ORIGIN, PARAMS)
+    assert other.rejects == [] and len(other.completions) == 2
+    assert other.records == unix.records
+    rows = [
+        r for b in other.records for r in ([b.source, *b.derived] if isinstance(b, Bundle) else [b])
+    ]
+    assert not any("\r" in str(row.model_dump()) for row in rows)
+
+
 def test_a_definition_repeated_word_for_word_gives_its_rows_once() -> None:
     """Both branches of an ``if`` may define the same function, same text: one id, one row."""
     source = (

@@ -43,3 +43,11 @@ def test_a_secret_in_the_reviewers_comment_never_reaches_the_row() -> None:
 def test_a_file_of_no_supported_language_gives_nothing() -> None:
     comment = gitlab_comment().model_copy(update={"path": "docs/notes.txt"})
     assert review_rows(comment, "x\n" * 20, NOW) == []
+
+
+def test_a_file_with_windows_line_ends_gives_the_rows_of_its_unix_twin() -> None:
+    comment = gitlab_comment()
+    (windows,) = review_rows(comment, PAGER.replace("\n", "\r\n"), NOW)
+    (unix,) = review_rows(comment, PAGER, NOW)
+    assert isinstance(windows, RefactoringExample)
+    assert windows == unix and "\r" not in windows.before + windows.after + windows.diff

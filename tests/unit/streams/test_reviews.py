@@ -199,6 +199,8 @@ def test_applied_suggestion_becomes_a_refactoring_pair_of_the_enclosing_function
         ("a\nb\nc", 3, 3, "C\n", "a\nb\nC"),
         ("a\nb\nc", 2, 3, "", "a\n"),
         ("a\nb\n", 1, 1, "\n", "\nb\n"),
+        # A form feed (a page break between sections) ends no line for the review's numbers.
+        ("a\n\x0c\nb\x0cc\nd\n", 4, 4, "D", "a\n\x0c\nb\x0cc\nD\n"),
     ],
 )
 def test_apply_suggestion(text: str, start: int, end: int, suggestion: str, expected: str) -> None:
