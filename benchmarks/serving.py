@@ -11,7 +11,8 @@ answer) and the ratios codemill/naive of throughput and p50; then peak memory of
 processes and the issue's targets, met or not. The served engine is ``--engine``'s; the naive
 server is always ``transformers``, its base loaded as ``TransformersEngine`` loads it, with the
 same quantization choice (``CODEMILL_SERVING_QUANTIZE``: off by default, else int8 dynamic on CPUs;
-bfloat16 on a GPU), and it generates one request at a time, as a single-worker server does.
+bfloat16 on a GPU), and it generates one request at a time, as a single-worker server does. On a
+GPU machine the served replica takes the GPU (``CODEMILL_SERVING_GPUS_PER_REPLICA=1`` unless set).
 The servers run one after the other, never together. Other serving settings come from the
 environment as ``codemill up`` reads them (``CODEMILL_SERVING_MAX_BATCH_SIZE=32``, ...); the rate
 limit is off.
@@ -248,7 +249,9 @@ def start_codemill(base_path: str, engine: str, home: Path) -> tuple[Settings, s
     from serving.deploy import start
 
     port = free_port()
-    serving = {"port": port, "rate_limit": 0, "engine": engine, "feedback": False}
+    serving: dict[str, Any] = {"port": port, "rate_limit": 0, "engine": engine, "feedback": False}
+    if torch.cuda.is_available() and "CODEMILL_SERVING_GPUS_PER_REPLICA" not in os.environ:
+        serving["gpus_per_replica"] = 1  # else Ray hides the GPU from the replica
     # Feedback off: no broker here, and it is not on a completion's path.
     settings = Settings(home=home, api_keys=f"{KEY}:complete", serving=serving)
     start(settings, Plan(VERSION), [ServedVersion(VERSION, base_path)])
@@ -328,6 +331,7 @@ def one_base(base_path: str, args: argparse.Namespace, levels: list[int]) -> dic
     }
     serving = settings.serving
     kept = ("engine", "quantize", "max_batch_size", "batch_wait_ms", "replicas", "cpus_per_replica")
+    kept += ("gpus_per_replica",)
     return {
         "base_path": base_path,
         "serving": {name: getattr(serving, name) for name in kept}
