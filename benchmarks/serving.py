@@ -330,8 +330,15 @@ def one_base(base_path: str, args: argparse.Namespace, levels: list[int]) -> dic
         for clients in codemill
     }
     serving = settings.serving
-    kept = ("engine", "quantize", "max_batch_size", "batch_wait_ms", "replicas", "cpus_per_replica")
-    kept += ("gpus_per_replica",)
+    kept = (
+        "engine",
+        "quantize",
+        "max_batch_size",
+        "batch_wait_ms",
+        "replicas",
+        "cpus_per_replica",
+        "gpus_per_replica",
+    )
     return {
         "base_path": base_path,
         "serving": {name: getattr(serving, name) for name in kept}
