@@ -32,6 +32,7 @@ from streams.examples import (
 )
 from streams.languages import compile_all, language_for_path
 from streams.mirror import ChangedFile, blob_size, changed_files, commit_info, read_blob
+from streams.text import canonical_source
 
 README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
 
@@ -146,7 +147,7 @@ def _readme(repo: pygit2.Repository, sha: str) -> list[str]:
 @lru_cache(maxsize=64)
 def _sections(repo_path: str, blob_sha: str) -> list[str]:
     data = read_blob(_open(repo_path), blob_sha)
-    return readme_sections(data.decode("utf-8", "replace"))
+    return readme_sections(canonical_source(data).decode("utf-8", "replace"))
 
 
 def failed_commit(push: PushEvent, sha: str, reason: str, now: datetime) -> EncodedCommit:

@@ -165,6 +165,22 @@ def test_a_commit_yields_every_dataset_with_its_context(tmp_path: Path) -> None:
     assert ledger.redacted and sum(ledger.redacted.values()) >= 2
 
 
+def test_a_commit_of_windows_line_ends_stores_none(tmp_path: Path) -> None:
+    """A repository that keeps CR LF line ends in its files (no autocrlf) gives rows with LF
+    alone, its README's sections too."""
+    repo = GitRepo(tmp_path / "w")
+    windows = {"pager.py": PAGER.replace("\n", "\r\n"), "README.md": README.replace("\n", "\r\n")}
+    sha = repo.commit(windows)
+    git = pygit2.Repository(str(repo.path))
+    params = StageParams(augment_fraction=1.0, error_fix_fraction=1.0)
+    out = ingest_commit(git, push(repo, ZERO_SHA, sha, [sha]), sha, params, NOW)
+    records = [SINK_RECORD.validate_json(v) for _, v in out.examples]
+    assert any(isinstance(r, Bundle) for r in records) and not out.rejects
+    (design,) = [r for r in records if isinstance(r, ArchitectureExample)]
+    assert "pages the catalogue" in design.requirements
+    assert not any("\\r" in r.model_dump_json() for r in records)  # how JSON writes a CR
+
+
 def test_a_parent_version_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     """A file shrunk below the limit is ingested; its parent, over it, gives no pairs and is
     never inflated (a generated file replaced by a small one may have been huge)."""
