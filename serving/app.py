@@ -61,6 +61,7 @@ from serving.schema import (
     CompletionRequest,
     CompletionResponse,
     FeedbackRequest,
+    in_line_ends,
     invalid_reason,
 )
 from serving.streaming import ChunkWriter, releasable, stop_at
@@ -304,13 +305,14 @@ class Router:
         seconds = time.perf_counter() - started
         self._succeeded(version, seconds)
         cleaned = [_redacted(c) for c in done]
-        response = CompletionResponse.of(version, cleaned, seconds * 1000)
+        line_end = body.line_end()
+        response = CompletionResponse.of(version, cleaned, seconds * 1000, line_end)
         first = cleaned[0].choices[0] if cleaned and cleaned[0].choices else None
         self.served[response.id] = Shown(
             version,
             body.prompts()[0],
             body.suffix or "",
-            first.text if first else "",
+            in_line_ends(first.text, line_end) if first else "",
             first.confidence if first else None,
         )
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
@@ -318,7 +320,7 @@ class Router:
 
     async def _stream(self, chosen: str, body: CompletionRequest) -> AsyncIterator[str]:
         """The completion as events: lines as the model writes them, each one redacted."""
-        request = body.engine_requests()[0]
+        request, line_end = body.engine_requests()[0], body.line_end()
         stops = request.sampling.stop
         started = time.perf_counter()
         for version in self._tries(chosen):
@@ -338,7 +340,7 @@ class Router:
                         prompt_tokens = piece.prompt_tokens
                     ready, pending = releasable(pending)
                     if ready:
-                        shown += (cleaned := clean_completion(ready)[0])
+                        shown += (cleaned := in_line_ends(clean_completion(ready)[0], line_end))
                         sent_any = True
                         yield writer.text(cleaned)
             except Exception as error:
@@ -348,11 +350,11 @@ class Router:
                     yield writer.done()
                     return
                 continue
-            shown += (cleaned := clean_completion(pending)[0])
+            shown += (cleaned := in_line_ends(clean_completion(pending)[0], line_end))
             seconds = time.perf_counter() - started
             self._succeeded(version, seconds)
             self.metrics.tokens.labels(version).inc(tokens)
-            self.served[writer.id] = Shown(version, request.prompt, request.suffix, shown)
+            self.served[writer.id] = Shown(version, body.prompts()[0], body.suffix or "", shown)
             if cleaned:
                 yield writer.text(cleaned)
             yield writer.text("", finish, latency_ms=round(seconds * 1000, 2))

@@ -100,11 +100,29 @@ class CompletionRequest(BaseModel):
         found = [self.stop] if isinstance(self.stop, str) else (self.stop or [])
         return tuple(s for s in found if s)
 
+    def line_end(self) -> str:
+        """How the client's text ends its lines: ``\r\n`` where its prompt or suffix does (an
+        editor on a Windows file), else ``\n``."""
+        texts = [*self.prompts(), self.suffix or ""]
+        return "\r\n" if any("\r\n" in text for text in texts) else "\n"
+
     def engine_requests(self) -> list[Request]:
+        """The requests for a model, their texts with ``\n`` line ends as it learned them (the
+        answer gets the client's back: :func:`in_line_ends`)."""
         greedy = self.top_p == 0
         temperature, top_p = (0.0, 1.0) if greedy else (self.temperature, self.top_p)
-        sampling = Sampling(self.max_tokens, temperature, top_p, self.n, self.stops())
-        return [Request(p, self.suffix or "", sampling) for p in self.prompts()]
+        stops = tuple(_lf(stop) for stop in self.stops())
+        sampling = Sampling(self.max_tokens, temperature, top_p, self.n, stops)
+        return [Request(_lf(p), _lf(self.suffix or ""), sampling) for p in self.prompts()]
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def in_line_ends(text: str, line_end: str) -> str:
+    """A model's text (``\n`` line ends) with the client's ``line_end``."""
+    return text if line_end == "\n" else text.replace("\n", line_end)
 
 
 class CompletionChoice(BaseModel):
@@ -133,11 +151,14 @@ class CompletionResponse(BaseModel):
     latency_ms: float
 
     @classmethod
-    def of(cls, version: str, completions: list[Completion], latency_ms: float) -> Self:
-        """OpenAI numbers choices across prompts: prompt i's k-th choice is i * n + k."""
+    def of(
+        cls, version: str, completions: list[Completion], latency_ms: float, line_end: str = "\n"
+    ) -> Self:
+        """OpenAI numbers choices across prompts: prompt i's k-th choice is i * n + k. Texts
+        end their lines with ``line_end``, the client's."""
         choices = [
             CompletionChoice(
-                text=c.text,
+                text=in_line_ends(c.text, line_end),
                 index=len(done.choices) * i + k,
                 finish_reason=c.finish_reason,
                 confidence=round(c.confidence, 4),

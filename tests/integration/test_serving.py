@@ -138,6 +138,22 @@ def test_the_openai_client_streams_a_completion_as_server_sent_events(api: str) 
     assert status == 400 and "stream" in body["error"]["message"]
 
 
+def test_a_windows_editor_gets_its_line_ends_back(api: str) -> None:
+    """A prompt with CR LF line ends reaches the model as its LF twin (the model learned LF: the
+    same tokens are read) and the answer comes back with CR LF, whole or streamed (the unit tests
+    of serving.schema check the conversion on text that has lines)."""
+    client = OpenAI(base_url=f"{api}/v1", api_key=KEY)
+    prompt = "import os\n\n\ndef read(path):\n"
+    unix = client.completions.create(model="base", prompt=prompt, max_tokens=24)
+    windows = prompt.replace("\n", "\r\n")
+    whole = client.completions.create(model="base", prompt=windows, max_tokens=24)
+    streamed = client.completions.create(model="base", prompt=windows, max_tokens=24, stream=True)
+    assert whole.usage is not None and unix.usage is not None
+    assert whole.usage.prompt_tokens == unix.usage.prompt_tokens
+    assert whole.choices[0].text == unix.choices[0].text.replace("\n", "\r\n")
+    assert "".join(c.choices[0].text for c in streamed) == whole.choices[0].text
+
+
 def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_are_served(api: str) -> None:
     def flood(n: int) -> tuple[int, str | None]:
         request = urllib.request.Request(

@@ -28,3 +28,13 @@ def test_what_the_tool_sends_wins_over_what_the_router_remembers() -> None:
     )
     row = feedback_record(body, SERVED, "u")
     assert (row.prompt, row.original, row.corrected) == ("import math\n", "x", "")
+
+
+def test_a_windows_editors_texts_are_stored_with_the_line_ends_of_the_training_texts() -> None:
+    served = Shown("0.2.0", "def area(r):\r\n    ", "\r\n", "return r * r\r\n", 0.42)
+    body = FeedbackRequest(
+        completion_id="cmpl-1", kind="correction", corrected="return 3.14 * r * r\r\n"
+    )
+    row = feedback_record(body, served, "u")
+    assert (row.prompt, row.suffix) == ("def area(r):\n    ", "\n")
+    assert (row.original, row.corrected) == ("return r * r\n", "return 3.14 * r * r\n")

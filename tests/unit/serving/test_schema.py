@@ -10,6 +10,7 @@ from serving.schema import (
     CompletionRequest,
     CompletionResponse,
     FeedbackRequest,
+    in_line_ends,
     invalid_reason,
 )
 
@@ -58,6 +59,22 @@ def test_a_bad_request_names_its_field(body: dict[str, object], field: str) -> N
     reason = invalid_reason(invalid.value)
     assert reason.startswith(f"{field}: ")
     assert "Value error" not in reason
+
+
+def test_a_windows_editors_text_reaches_the_model_with_the_line_ends_it_learned() -> None:
+    """The model learned LF line ends (ingest stores no other); the client gets its own back."""
+    body = {"prompt": "def a():\r\n    x = 1\r\n", "suffix": "\r\nprint(1)\r\n", "stop": "\r\n\r\n"}
+    request = CompletionRequest.model_validate(body)
+    [made] = request.engine_requests()
+    assert (made.prompt, made.suffix) == ("def a():\n    x = 1\n", "\nprint(1)\n")
+    assert made.sampling.stop == ("\n\n",)
+    assert request.line_end() == "\r\n"
+    assert CompletionRequest(prompt=["x\n", "y\r\n"]).line_end() == "\r\n"
+    assert CompletionRequest(prompt="x\n", suffix="y\n").line_end() == "\n"
+    done = [Completion([Choice("    return x\n\ndef b():", 0.9, "stop", 6)], 9, 1.0)]
+    response = CompletionResponse.of("base", done, 1.0, request.line_end())
+    assert response.choices[0].text == "    return x\r\n\r\ndef b():"
+    assert in_line_ends("a\nb", "\n") == "a\nb"
 
 
 def test_the_response_is_an_openai_completion_with_codemill_fields() -> None:
