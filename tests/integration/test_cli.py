@@ -1,5 +1,6 @@
 """The CLI as the README runs it: `codemill demo` and `codemill backfill`, and the README itself."""
 
+import contextlib
 import json
 import os
 import re
@@ -49,11 +50,18 @@ def run_cli(
     )
 
 
-def stack_processes() -> set[str]:
-    """Pids of every broker, Faust worker and loop worker on the machine."""
+def stack_processes(home: Path) -> set[str]:
+    """Pids of every broker, Faust worker and loop worker on the machine started for ``home``
+    (they inherit its CODEMILL_HOME): another codemill running beside the test is not ours."""
     pattern = "tansu.* broker|streams.worker|training.loop_worker"
     found = subprocess.run(["pgrep", "-f", pattern], capture_output=True)
-    return set(found.stdout.decode().split())
+    marker = f"CODEMILL_HOME={home}".encode()
+    ours = set()
+    for pid in found.stdout.decode().split():
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                ours.add(pid)
+    return ours
 
 
 def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) -> None:
@@ -75,7 +83,7 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
 
     home = tmp_path / "home"
     train_tiny(home / "models" / "base" / "tiny", minutes=0.2, max_steps=40)  # the base, ready
-    before = stack_processes()
+    before = stack_processes(home)
     result = run_cli(
         home,
         *("demo", "--repo", str(repo.path), "--format", "json"),
@@ -98,7 +106,7 @@ def test_demo_ingests_a_repository_and_leaves_nothing_running(tmp_path: Path) ->
     assert figures["skipped_files"] == {"unsupported_language": 4}
     later = figures["pushed_later"]["examples_new"]
     assert figures["examples_new"] + later == rows.num_rows and figures["new_per_second"] > 0
-    assert stack_processes() <= before, "a broker or worker of the demo outlived it"
+    assert stack_processes(home) <= before, "a broker or worker of the demo outlived it"
 
     # Then it fine-tuned the tiny base, rolled the version out as a canary when it was blessed,
     # and developers completed code and sent verdicts that reached Delta.
