@@ -24,8 +24,8 @@ from typing import Any
 from aiohttp import web
 
 from common.lake import open_table
+from common.ports import free_port
 from common.settings import Settings
-from infra.broker import free_port
 from infra.stack import Stack, local_stack
 from streams.backfill import plan_backfill, progress, publish
 from streams.extract import extract_symbols

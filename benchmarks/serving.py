@@ -47,8 +47,8 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 import torch  # noqa: E402
 
+from common.ports import free_port  # noqa: E402
 from common.settings import Settings  # noqa: E402
-from infra.broker import free_port  # noqa: E402
 from serving.engines import replica_threads  # noqa: E402
 from training.bases import is_saved, prepare_base  # noqa: E402
 from training.tiny import train_tiny  # noqa: E402

@@ -8,8 +8,8 @@ The configured one (``CODEMILL_RAY_ADDRESS``), else the one a ``codemill up`` on
 import contextlib
 import os
 import secrets
-import socket
 
+from common.ports import free_port
 from common.runfiles import live_record, serving_file
 from common.settings import Settings
 
@@ -51,7 +51,7 @@ def join(settings: Settings) -> None:
         for name, value in SERVE_FAST_PATH.items():
             os.environ.setdefault(name, value)
         for name in HAPROXY_PORTS:
-            os.environ.setdefault(name, str(_free_port()))
+            os.environ.setdefault(name, str(free_port("")))  # HAProxy binds every interface
         ray.init(
             address=cluster_address(settings),
             include_dashboard=False,
@@ -77,9 +77,3 @@ def use_local_ray_token(settings: Settings) -> None:
             out.write(secrets.token_hex(32))
     os.environ.setdefault("RAY_AUTH_MODE", "token")
     os.environ["RAY_AUTH_TOKEN_PATH"] = str(path)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("", 0))
-        return int(probe.getsockname()[1])

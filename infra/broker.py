@@ -20,15 +20,9 @@ from types import TracebackType
 from confluent_kafka.admin import AdminClient
 
 from common.errors import BrokerError
+from common.ports import free_port
 
 log = logging.getLogger(__name__)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def die_with_parent() -> None:

@@ -305,14 +305,13 @@ class Router:
         seconds = time.perf_counter() - started
         self._succeeded(version, seconds)
         cleaned = [_redacted(c) for c in done]
-        line_end = body.line_end()
-        response = CompletionResponse.of(version, cleaned, seconds * 1000, line_end)
+        response = CompletionResponse.of(version, cleaned, seconds * 1000, body.line_end())
         first = cleaned[0].choices[0] if cleaned and cleaned[0].choices else None
         self.served[response.id] = Shown(
             version,
             body.prompts()[0],
             body.suffix or "",
-            in_line_ends(first.text, line_end) if first else "",
+            response.choices[0].text if first else "",
             first.confidence if first else None,
         )
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from common.ids import example_id
 from common.rows import FeedbackRecord
 from serving.guard import clean_completion
-from serving.schema import FeedbackRequest
+from serving.schema import FeedbackRequest, lf_line_ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,8 @@ def feedback_record(body: FeedbackRequest, served: Shown, user: str) -> Feedback
     """
     version, prompt, suffix, shown = served.version, served.prompt, served.suffix, served.text
 
-    def clean(text: str) -> str:  # line ends as the training texts have them
-        return clean_completion(text.replace("\r\n", "\n"))[0]
+    def clean(text: str) -> str:
+        return clean_completion(lf_line_ends(text))[0]
 
     return FeedbackRecord(
         id=example_id(user, body.completion_id, body.kind, body.corrected or str(body.rating)),

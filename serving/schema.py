@@ -111,12 +111,16 @@ class CompletionRequest(BaseModel):
         answer gets the client's back: :func:`in_line_ends`)."""
         greedy = self.top_p == 0
         temperature, top_p = (0.0, 1.0) if greedy else (self.temperature, self.top_p)
-        stops = tuple(_lf(stop) for stop in self.stops())
+        stops = tuple(lf_line_ends(stop) for stop in self.stops())
         sampling = Sampling(self.max_tokens, temperature, top_p, self.n, stops)
-        return [Request(_lf(p), _lf(self.suffix or ""), sampling) for p in self.prompts()]
+        return [
+            Request(lf_line_ends(p), lf_line_ends(self.suffix or ""), sampling)
+            for p in self.prompts()
+        ]
 
 
-def _lf(text: str) -> str:
+def lf_line_ends(text: str) -> str:
+    """``text`` with ``\\n`` line ends, as the models learned them."""
     return text.replace("\r\n", "\n")
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from common.ports import free_port
 from common.settings import Settings
-from infra.broker import free_port
 
 pytestmark = pytest.mark.integration
 

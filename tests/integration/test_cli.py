@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from common.lake import read_rows
+from common.ports import free_port
 from common.rows import CompletionExample
 from common.settings import Settings
-from infra.broker import free_port
 from infra.stack import local_stack
 from streams.backfill import plan_backfill, push_events
 from streams.ledger import latest_status, read_ledger, record_received

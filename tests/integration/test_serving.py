@@ -16,9 +16,9 @@ import ray
 from openai import AuthenticationError, OpenAI
 from ray import serve
 
+from common.ports import free_port
 from common.ray_cluster import SERVE_FAST_PATH
 from common.settings import Settings
-from infra.broker import free_port
 from serving.app import ServedVersion
 from serving.controller import Plan
 from serving.deploy import start

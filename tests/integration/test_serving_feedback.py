@@ -12,8 +12,8 @@ import ray
 from ray import serve
 
 from common.lake import read_rows
+from common.ports import free_port
 from common.rows import FeedbackRecord
-from infra.broker import free_port
 from infra.stack import local_stack
 from serving.app import ServedVersion
 from serving.controller import Plan

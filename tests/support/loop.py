@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from common.lake import read_rows
+from common.ports import free_port
 from common.rows import CompletionExample, DriftReport, ModelRecord
 from common.runfiles import live_record
 from common.schema import from_arrow
 from common.settings import Settings
-from infra.broker import free_port
 from streams.ledger import latest_status, read_ledger
 from tests.support.github import github_push, signed
 from tests.support.gitrepo import GitRepo
