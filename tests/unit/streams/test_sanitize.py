@@ -146,6 +146,17 @@ ASSIGNMENTS = [
         'app.config["SECRET_KEY"] = "Zx9-Qw8_Er7Ty6Ui"',
     ),
     ("generic_secret_assignment", "Zx9-Qw8_Er7Ty6Ui", "let signing_key = r'Zx9-Qw8_Er7Ty6Ui';"),
+    # Django's generated key: its alphabet has brackets, which an expression has too
+    (
+        "generic_secret_assignment",
+        "django-insecure-k3j$5v!x9q@2m#z8r^w&t*y(u)i-o_p=a+s1d4f7g0h6j2k5l8",
+        "SECRET_KEY = 'django-insecure-k3j$5v!x9q@2m#z8r^w&t*y(u)i-o_p=a+s1d4f7g0h6j2k5l8'",
+    ),
+    (
+        "generic_secret_assignment",
+        "q(8%u=z2m!c)x#w&v4^b*n9+t-r_e@7y$k1o(a3s)d5f6g0h=j%l",
+        'SECRET_KEY = "q(8%u=z2m!c)x#w&v4^b*n9+t-r_e@7y$k1o(a3s)d5f6g0h=j%l"',
+    ),
 ]
 
 

@@ -244,6 +244,8 @@ DECOYS = [
     '"sasl_plain_password": "sasl.password",',
     "filters = {'pass': 'bandpass'}",
     '"adminPassword": "[parameters(\'adminPassword\')]",',
+    "api_key = \"[reference(parameters('storageAccountName')).primaryEndpoints.blob]\"",
+    'access_token: "Object.keys(process.env).filter(isWanted).map(envValue)[0]"',
     "password_keyword = r'(?:secret[-_]?(?:access)?[-_]?key)'",
     "# If True, for multi-metric pass refit='accuracy' to the search",
     # data that only looks random
