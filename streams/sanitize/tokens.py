@@ -124,6 +124,15 @@ def _is_basic_auth(value: str) -> bool:
     return bool(sep and user and password and decoded.isprintable())
 
 
+def _is_encoded_private_key(value: str) -> bool:
+    """Base64 of ``-----BEGIN … PRIVATE KEY-----`` (the header is in the first 80 characters)."""
+    try:
+        header = base64.b64decode(value[:80], validate=True)
+    except binascii.Error:
+        return False
+    return b"PRIVATE KEY" in header
+
+
 def _is_real_password(value: str) -> bool:
     return not is_placeholder(value)
 
@@ -161,6 +170,12 @@ _PRIVATE_KEYS = (
         (r"-----(?:BEGIN|END)[ A-Z0-9_-]{0,40}PRIVATE KEY",),
         gate="PRIVATE KEY",
         multiline=True,
+    ),
+    token_rule(  # a PEM block in base64, as kubeconfig's client-key-data holds one
+        "private_key",
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}",
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{40}",
+        _is_encoded_private_key,
     ),
     Rule(
         _multiline("private_key", _PUTTY_KEY, _has_key_body),
@@ -516,6 +531,12 @@ _CONTEXTS: tuple[Rule, ...] = (
         r"curl[ \t](?:[^\n]*?[ \t])?(?:-u|--user)[ \t=]*[\"']?[^\s:\"'@$]+:"
         r"(?P<secret>[^\s\"'@$]{4,})",
         r"curl[ \t](?:.*[ \t])?(?:-u|--user)[ \t=]*[\"']?[^\s:\"'@$]+:[^\s\"'@$]",
+        _is_real_password,
+    ),
+    token_rule(
+        "cli_password",  # sshpass -p SECRET
+        r"sshpass[ \t]+-p[ \t]*[\"']?(?P<secret>[^\s\"'$-][^\s\"']{3,})",
+        r"sshpass[ \t]+-p[ \t]*[\"']?[^\s\"'$-]",
         _is_real_password,
     ),
     token_rule(

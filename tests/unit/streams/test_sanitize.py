@@ -282,6 +282,15 @@ def test_private_key_in_a_string_literal_with_escaped_newlines() -> None:
     assert redacted.endswith('"id": 7}')
 
 
+def test_private_key_encoded_in_base64_is_redacted() -> None:
+    # kubeconfig's client-key-data: the PEM block, base64 on one line
+    encoded = base64.b64encode(PRIVATE_KEY.encode()).decode()
+    text = f"users:\n- name: admin\n  user:\n    client-key-data: {encoded}\n"
+    assert redact(text)[0].endswith("client-key-data: <SECRET:private_key>\n")
+    certificate = base64.b64encode(b"-----BEGIN CERTIFICATE-----\n" + b"A" * 64).decode()
+    assert find_secrets(f"    client-certificate-data: {certificate}\n") == []
+
+
 def test_truncated_private_key_block_is_redacted_through_its_body() -> None:
     text = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(PEM_BODY[:2]) + "\n\ndef main():\n"
     assert redact(text)[0] == "<SECRET:private_key>\n\ndef main():\n"

@@ -156,6 +156,7 @@ CONFIGS = [
     ("cli_password", PASSWORD, "curl -fsS -u deploy:{} https://nexus.internal/repo"),
     ("cli_password", PASSWORD, 'curl --user "deploy:{}" https://nexus.internal/repo'),
     ("cli_password", PASSWORD, "mysqldump -h db -u app -p{} app > dump.sql"),
+    ("cli_password", PASSWORD, "sshpass -p '{}' ssh deploy@build.internal"),
     ("password_assignment", PASSWORD, 'props.put("password", "{}");'),
     ("generic_secret_assignment", AWS_SECRET, 'token = os.getenv("API_TOKEN", "{}")'),
     ("npm_token", "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "//registry.npmjs.org/:_authToken={}"),
