@@ -372,6 +372,12 @@ _SHAPES: tuple[Rule, ...] = (
         mixed_token,
     ),
     token_rule("vault_token", r"hv[sb]\.[\w-]{90,}", r"hv[sb]\.[\w-]{90}"),
+    token_rule(  # Laravel's encryption key, where APP_KEY is given one: .env, compose, config
+        "laravel_app_key",
+        r"APP_KEY[^\n]{0,40}?base64:(?P<secret>[A-Za-z0-9+/]{43}=)",
+        r"APP_KEY[^\n]{0,40}base64:[A-Za-z0-9+/]{43}=",
+        looks_random,
+    ),
     token_rule("age_secret_key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}\b", r"AGE-SECRET-KEY-1"),
     token_rule(
         "alibaba_access_key_id", r"LTAI[A-Za-z0-9]{20}\b", r"LTAI[A-Za-z0-9]{20}", looks_random

@@ -134,6 +134,8 @@ def test_aws_secret_beside_its_key_id_in_a_credentials_csv() -> None:
     assert [f.kind for f in find_secrets(text)] == ["aws_access_key_id", "aws_secret_access_key"]
 
 
+LARAVEL_KEY = base64.b64encode(rng.randbytes(32)).decode()
+
 CONFIGS = [
     ("password_assignment", PASSWORD, "<settings><password>{}</password></settings>"),
     ("password_assignment", PASSWORD, '<add key="DbPassword" value="{}" />'),
@@ -157,6 +159,8 @@ CONFIGS = [
     ("cli_password", PASSWORD, 'curl --user "deploy:{}" https://nexus.internal/repo'),
     ("cli_password", PASSWORD, "mysqldump -h db -u app -p{} app > dump.sql"),
     ("cli_password", PASSWORD, "sshpass -p '{}' ssh deploy@build.internal"),
+    ("laravel_app_key", LARAVEL_KEY, "      - APP_KEY=base64:{}"),
+    ("laravel_app_key", LARAVEL_KEY, "'key' => env('APP_KEY', 'base64:{}'),"),
     ("password_assignment", PASSWORD, 'props.put("password", "{}");'),
     ("generic_secret_assignment", AWS_SECRET, 'token = os.getenv("API_TOKEN", "{}")'),
     ("npm_token", "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "//registry.npmjs.org/:_authToken={}"),
