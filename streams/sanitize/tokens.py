@@ -445,6 +445,36 @@ _SHAPES: tuple[Rule, ...] = (
     ),
     token_rule("notion_token", r"ntn_\d{11}[A-Za-z0-9]{35}\b", r"ntn_[0-9]{11}[A-Za-z0-9]{35}"),
     token_rule(
+        "airtable_token", r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"
+    ),
+    token_rule(  # an app-only bearer token: 21 A's, then its URL-encoded body (base64 data
+        "twitter_bearer_token",  # has runs of A's too, but no "%")
+        r"A{21}(?P<secret>[A-Za-z0-9%]{30,})",
+        r"A{21}[A-Za-z0-9%]{30}",
+        lambda body: "%" in body and mixed_token(body),
+    ),
+    token_rule(
+        "fcm_server_key",
+        r"AAAA[\w-]{7}:APA91b[\w-]{130,140}",
+        r"AAAA[\w-]{7}:APA91b[\w-]{130}",
+    ),
+    token_rule("typeform_token", r"tfp_[\w.=-]{40,64}", r"tfp_[\w.=-]{40}", mixed_token),
+    token_rule("contentful_token", r"CFPAT-[\w-]{43}\b", r"CFPAT-[\w-]{43}", mixed_token),
+    token_rule("figma_token", r"figd_[\w-]{38,48}\b", r"figd_[\w-]{38}", mixed_token),
+    token_rule(
+        "tailscale_key",
+        r"tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}",
+        r"tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6}",
+        mixed_token,
+    ),
+    token_rule("buildkite_token", r"bkua_[a-f0-9]{40}\b", r"bkua_[a-f0-9]{40}"),
+    token_rule(
+        "circleci_token", r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}\b", r"CCIPAT_[A-Za-z0-9]{22}_"
+    ),
+    token_rule(
+        "resend_api_key", r"re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24}\b", r"re_[A-Za-z0-9]{8}_", mixed_token
+    ),
+    token_rule(
         "planetscale_token",
         r"pscale_(?:tkn|oauth|pw)_[\w=.-]{32,64}",
         r"pscale_(?:tkn|oauth|pw)_[\w=.-]{32}",
