@@ -47,7 +47,7 @@ from streams.refactor import extraction_changes
 from streams.sanitize import Finding, anonymize_identifiers, find_secrets, is_secret_file, redact
 from streams.snippets import ParsedSnippet, in_file, parse_snippet
 from streams.tests_link import related_tests
-from streams.text import canonical_source
+from streams.text import canonical_source, python_as_utf8
 from streams.validate import Bounds, check_code, check_labels, content_hash, fingerprints
 
 REJECT_INPUT_CHARS = 2000
@@ -124,7 +124,7 @@ def parse_file(
         return FileOutcome(skipped=reason)
     language = language_for_path(path)
     assert language is not None  # classify_file skips unsupported languages
-    data = canonical_source(data)
+    data = canonical_source(python_as_utf8(data) if language.name == "python" else data)
     tree = parser_for(language.name).parse(data)
     extraction = extract_symbols(data, path, language.name, params.context_lines, tree)
     if extraction.error is not None:

@@ -132,6 +132,16 @@ def test_a_file_gives_the_same_rows_whatever_its_line_ends(line_end: str) -> Non
     assert not any("\r" in str(row.model_dump()) for row in rows)
 
 
+def test_python_in_a_declared_encoding_gives_its_rows() -> None:
+    """PEP 263: a Latin-1 file that says so was rejected as invalid UTF-8."""
+    source = "# -*- coding: latin-1 -*-\n" + SOURCE.replace('"s3"', '"s3-Zürich"')
+    latin1 = file_examples("billing.py", source.encode("latin-1"), ORIGIN, PARAMS)
+    utf8 = file_examples("billing.py", source.encode(), ORIGIN, PARAMS)
+    assert latin1.rejects == [] and len(latin1.completions) == 2
+    assert latin1.records == utf8.records
+    assert any("Zürich" in row.body for row in latin1.completions)
+
+
 def test_a_definition_repeated_word_for_word_gives_its_rows_once() -> None:
     """Both branches of an ``if`` may define the same function, same text: one id, one row."""
     source = (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from streams.text import canonical_source
+from streams.text import canonical_source, python_as_utf8
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,25 @@ from streams.text import canonical_source
 )
 def test_canonical_source(data: bytes, expected: bytes) -> None:
     assert canonical_source(data) == expected
+
+
+LATIN1 = "# -*- coding: latin-1 -*-\nGREETING = 'Grüße, café'\n"
+
+
+def test_python_in_a_declared_encoding_is_read_in_it() -> None:
+    assert python_as_utf8(LATIN1.encode("latin-1")) == LATIN1.encode()
+    cyrillic = "# coding: iso-8859-5\nu = 'Жизнь'\n"
+    assert python_as_utf8(cyrillic.encode("iso-8859-5")) == cyrillic.encode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        LATIN1.encode(),  # UTF-8 already, whatever the comment says
+        "GREETING = 'Grüße'\n".encode("latin-1"),  # no declaration: left to be rejected
+        b"# coding: no-such-codec\nx = '\xe9'\n",
+        b"# coding: ascii\nx = '\xe9'\n",  # declared wrongly
+    ],
+)
+def test_python_without_a_usable_declaration_is_left_as_it_is(data: bytes) -> None:
+    assert python_as_utf8(data) == data
