@@ -133,6 +133,12 @@ def _is_encoded_private_key(value: str) -> bool:
     return b"PRIVATE KEY" in header
 
 
+def _is_url_encoded_token(value: str) -> bool:
+    """A random token in URL encoding (``%2B``, ``%3D``): base64 data has runs of A's too, but
+    no ``%``."""
+    return "%" in value and mixed_token(value)
+
+
 def _is_real_password(value: str) -> bool:
     return not is_placeholder(value)
 
@@ -447,11 +453,11 @@ _SHAPES: tuple[Rule, ...] = (
     token_rule(
         "airtable_token", r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"
     ),
-    token_rule(  # an app-only bearer token: 21 A's, then its URL-encoded body (base64 data
-        "twitter_bearer_token",  # has runs of A's too, but no "%")
+    token_rule(  # an app-only bearer token: 21 A's, then its URL-encoded body
+        "twitter_bearer_token",
         r"A{21}(?P<secret>[A-Za-z0-9%]{30,})",
         r"A{21}[A-Za-z0-9%]{30}",
-        lambda body: "%" in body and mixed_token(body),
+        _is_url_encoded_token,
     ),
     token_rule(
         "fcm_server_key",
