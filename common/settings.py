@@ -188,6 +188,9 @@ class ServingSettings(Section):
     max_in_flight: int = Field(
         256, ge=1, description="requests a router replica takes at once; over it, 429"
     )
+    routers: int = Field(
+        1, ge=1, description="router replicas (HTTP ingress); the rate limit is shared among them"
+    )
     replicas: int = Field(1, ge=1, description="model replicas per version at start")
     max_replicas: int = Field(1, ge=1, description="autoscaling: most replicas per version")
     target_ongoing_requests: float = Field(

@@ -11,28 +11,28 @@
   fail, to the heaviest other: a broken canary costs its users no error), redacts secrets from
   the completions (:mod:`serving.guard`) and answers in OpenAI's format with codemill's fields,
   or as server-sent events with ``"stream": true``. Greedy completions are cached per version.
-* The router's rollout controller looks at the live figures of each version every
-  ``CODEMILL_ROLLOUT_INTERVAL_S`` and moves the :class:`~serving.controller.Plan` on: a canary
-  steps up, is promoted or is rolled back (:mod:`serving.rollout`); each transition is written to
-  the registry and announced on ``codemill.models``, and a version no longer served is deleted.
-  The router keeps the plan in memory, so it runs as one replica (it only routes; the model
-  replicas do the work).
+* The router runs as ``CODEMILL_SERVING_ROUTERS`` replicas (HAProxy spreads the requests over
+  them). Each counts on its own and reports to the application's one
+  :class:`~serving.keeper.RolloutKeeper` every quarter second, learning the plan from it; the
+  keeper's rollout controller moves the plan on (a canary steps up, is promoted or rolled back).
+  Feedback on a completion another router showed is found through the keeper too.
 
 ``POST /v1/feedback`` ties a verdict (accept, reject, correction, rating) to a completion id the
 router served, counts it for the rollout, redacts it and produces it to ``codemill.feedback``
 (a Faust agent stores it in Delta); ``CODEMILL_SERVING_FEEDBACK=false`` turns collection off.
 ``GET /v1/models`` lists the served versions and their weights, ``GET /healthz`` answers without
-a key, ``GET /metrics`` is Prometheus text (requests, errors, latency, tokens by version).
+a key, ``GET /metrics`` is Prometheus text (requests, errors, latency, tokens by version, summed
+over the routers).
 """
 
 import asyncio
-import contextlib
+import itertools
 import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ from cachetools import LRUCache
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from prometheus_client import generate_latest
 from pydantic import ValidationError
 from ray import serve
 from ray.serve.handle import DeploymentHandle
@@ -48,7 +47,7 @@ from ray.serve.handle import DeploymentHandle
 from common.names import Topic
 from common.settings import Settings
 from serving.coalesce import Coalescer
-from serving.controller import Plan, Step, Tally, advance
+from serving.controller import Plan, Tally
 from serving.engines import load_engine, replica_threads
 from serving.feedback import Shown, feedback_record
 from serving.guard import clean_completion, screen_prompt
@@ -64,6 +63,7 @@ from serving.schema import (
     in_line_ends,
     invalid_reason,
 )
+from serving.sharing import METRICS_EVERY, SYNC_S, Report, add_tallies
 from serving.streaming import ChunkWriter, releasable, stop_at
 from streams.kafka import AsyncProducer
 
@@ -122,34 +122,30 @@ def _cacheable(request: Request) -> bool:
     return request.sampling.temperature == 0
 
 
-def _record(settings: Settings, step: Step, before: Plan) -> None:
-    """Write a rollout's end to the registry (announced on ``codemill.models``)."""
-    from training.registry import Registry, kafka_publisher
-
-    publisher = kafka_publisher(settings) if settings.kafka.bootstrap else None
-    registry = Registry(settings, publisher=publisher)
-    known = {r.version for r in registry.list()}
-    candidate = before.candidate
-    if candidate is None or candidate not in known:
-        return
-    reason = step.decision.reason
-    if step.outcome == "promoted":
-        registry.set_status(candidate, "live", f"{before.strategy} promoted: {reason}")
-    elif step.outcome == "rolled_back":
-        registry.set_status(candidate, "rolled_back", f"{before.strategy} rolled back: {reason}")
-
-
-@serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
+@serve.deployment(ray_actor_options={"num_cpus": 0})
 @serve.ingress(api)
 class Router:
-    def __init__(self, settings: Settings, plan: Plan) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        plan: Plan,
+        keeper: DeploymentHandle,  # type: ignore[type-arg]
+    ) -> None:
         self.settings = settings
-        self.plan = plan
-        self.tallies: dict[str, Tally] = {v: Tally() for v in plan.versions}
+        self.keeper = keeper
+        self.plan = plan  # as the keeper last said
+        self.epoch = 0
+        self.id = uuid.uuid4().hex
+        self.shares_feedback = settings.serving.routers > 1
+        self.tallies: dict[str, Tally] = {}  # counted since the last report
+        self.shown: list[tuple[str, Shown]] = []  # shown since the last report (several routers)
         self.handles: dict[str, DeploymentHandle] = {}  # type: ignore[type-arg]
         self.keys = parse_keys(ensure_keys(settings))
         self.metrics = ApiMetrics()
-        self.limiter = RateLimiter(settings.serving.rate_limit, settings.serving.rate_burst)
+        routers = settings.serving.routers  # a key's requests spread over them
+        self.limiter = RateLimiter(
+            settings.serving.rate_limit / routers, max(1, settings.serving.rate_burst // routers)
+        )
         self.in_flight = InFlight(settings.serving.max_in_flight)
         # (version, request) -> completion; only greedy requests, whose answer is fixed.
         self.cache: LRUCache[tuple[str, Request], Completion] = LRUCache(
@@ -162,68 +158,65 @@ class Router:
         self.producer = (
             AsyncProducer(settings.kafka.client_config()) if settings.serving.feedback else None
         )
-        self.controller: asyncio.Task[None] | None = None
-        self.transitions: list[dict[str, Any]] = []
+        self.syncer: asyncio.Task[None] | None = None
 
-    # --- the rollout: called by codemill deploy and by the controller ---------------------
+    # --- the rollout: called by codemill deploy; the keeper holds it ------------------------
 
     async def get_plan(self) -> Plan:
-        self._ensure_controller()
-        return self.plan
+        self._ensure_sync()
+        plan: Plan = await self.keeper.get_plan.remote()
+        return plan
 
     async def set_plan(self, plan: Plan) -> Plan:
         """Serve ``plan`` (a new rollout starts counting afresh); returns the plan replaced."""
-        self._ensure_controller()
-        before, self.plan = self.plan, plan
-        self.tallies = {v: Tally() for v in plan.versions}
-        await self._forget(before.versions)
-        return before
+        self._ensure_sync()
+        before, epoch = await self.keeper.set_plan.remote(plan)
+        self._adopt(plan, epoch)
+        return before  # type: ignore[no-any-return]
 
     async def rollout(self) -> dict[str, Any]:
-        """The plan, each version's live figures and the controller's transitions so far."""
-        self._ensure_controller()
-        figures = {v: asdict(self.tallies.get(v, Tally()).live()) for v in self.plan.versions}
-        return {"plan": self.plan, "figures": figures, "transitions": list(self.transitions)}
+        """The plan, each version's live figures (this router's counted up to now) and the
+        controller's transitions so far."""
+        await self._report()
+        state: dict[str, Any] = await self.keeper.rollout.remote()
+        return state
 
-    def _ensure_controller(self) -> None:
-        if self.controller is None or self.controller.done():
-            self.controller = asyncio.get_running_loop().create_task(self._control())
+    def _ensure_sync(self) -> None:
+        if self.syncer is None or self.syncer.done():
+            self.syncer = asyncio.get_running_loop().create_task(self._sync())
 
-    async def _control(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.rollout.interval_s)
-            before = self.plan
-            step = advance(before, self.tallies, self.settings.rollout)
-            if step.outcome == "waiting":
-                continue
-            self.plan = step.plan
-            if step.outcome != "stepped":
-                self.tallies = {v: self.tallies.get(v, Tally()) for v in step.plan.versions}
-            self.transitions.append(
-                {
-                    "at": time.time(),
-                    "outcome": step.outcome,
-                    "version": before.candidate,
-                    "weight": step.plan.weight if step.plan.candidate else 0.0,
-                    "reason": step.decision.reason,
-                }
-            )
-            self.metrics.rollouts.labels(str(before.candidate), step.outcome).inc()
-            log.warning("rollout of %s: %s (%s)", before.candidate, step.outcome, step.decision)
-            if step.outcome != "stepped":
-                try:
-                    await asyncio.to_thread(_record, self.settings, step, before)
-                except Exception:
-                    log.exception("could not record the rollout of %s", before.candidate)
-                await self._forget(before.versions)
+    async def _sync(self) -> None:
+        for tick in itertools.count():
+            await asyncio.sleep(SYNC_S)
+            try:
+                await self._report(with_metrics=tick % METRICS_EVERY == 0)
+            except Exception:
+                log.exception("could not report to the rollout keeper")
 
-    async def _forget(self, versions: list[str]) -> None:
-        """Delete the applications of ``versions`` the plan no longer serves."""
-        for version in versions:
-            if version not in self.plan.versions:
-                self.handles.pop(version, None)
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(serve.delete, model_app(version), False)
+    async def _report(self, with_metrics: bool = True) -> None:
+        """Send the keeper what was counted (and shown) since the last report, and the metrics
+        when ``with_metrics``; learn the plan."""
+        report = Report(self.id, self.epoch, self.tallies, self.shown)
+        if with_metrics:
+            report.metrics = list(self.metrics.registry.collect())
+        self.tallies, self.shown = {}, []
+        try:
+            plan, epoch = await self.keeper.sync.remote(report)
+        except Exception:
+            if report.epoch == self.epoch:  # count it at the next report instead
+                add_tallies(self.tallies, report.tallies, self.plan.versions)
+                self.shown = report.shown + self.shown
+            raise
+        self._adopt(plan, epoch)
+
+    def _adopt(self, plan: Plan, epoch: int) -> None:
+        """Serve ``plan``; a new epoch drops what was counted for the rollout before."""
+        if epoch != self.epoch:
+            self.epoch, self.tallies = epoch, {}
+        self.plan = plan
+        for version in list(self.handles):
+            if version not in plan.versions:
+                del self.handles[version]
 
     def _handle(self, version: str) -> DeploymentHandle:  # type: ignore[type-arg]
         if version not in self.handles:
@@ -234,13 +227,16 @@ class Router:
 
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
-        self._ensure_controller()
+        self._ensure_sync()
         plan = self.plan
         return {"status": "ok", "weights": dict(plan.shares()), "rolling_out": plan.candidate}
 
     @api.get("/metrics")
     async def prometheus(self) -> Response:
-        return Response(generate_latest(self.metrics.registry), media_type="text/plain")
+        """Every router's metrics, summed by the keeper (this one's up to now)."""
+        await self._report()
+        text = await self.keeper.exposition_text.remote()
+        return Response(text, media_type="text/plain")
 
     @api.get("/v1/models")
     async def list_models(self, request: HttpRequest) -> Response:
@@ -268,7 +264,7 @@ class Router:
             self.in_flight.leave()
 
     async def _completions(self, request: HttpRequest, key: ApiKey) -> Response:
-        self._ensure_controller()
+        self._ensure_sync()
         raw = await request.body()
         if len(raw) > self.settings.serving.max_prompt_chars * 4:
             return self._error(413, "request body too large", "too_large")
@@ -307,12 +303,10 @@ class Router:
         cleaned = [_redacted(c) for c in done]
         response = CompletionResponse.of(version, cleaned, seconds * 1000, body.line_end())
         first = cleaned[0].choices[0] if cleaned and cleaned[0].choices else None
-        self.served[response.id] = Shown(
-            version,
-            body.prompts()[0],
-            body.suffix or "",
-            response.choices[0].text if first else "",
-            first.confidence if first else None,
+        text = response.choices[0].text if first else ""
+        confidence = first.confidence if first else None
+        self._remember(
+            response.id, Shown(version, body.prompts()[0], body.suffix or "", text, confidence)
         )
         self.metrics.tokens.labels(version).inc(response.usage.completion_tokens)
         return JSONResponse(response.model_dump())
@@ -353,7 +347,7 @@ class Router:
             seconds = time.perf_counter() - started
             self._succeeded(version, seconds)
             self.metrics.tokens.labels(version).inc(tokens)
-            self.served[writer.id] = Shown(version, body.prompts()[0], body.suffix or "", shown)
+            self._remember(writer.id, Shown(version, body.prompts()[0], body.suffix or "", shown))
             if cleaned:
                 yield writer.text(cleaned)
             yield writer.text("", finish, latency_ms=round(seconds * 1000, 2))
@@ -375,7 +369,7 @@ class Router:
             body = FeedbackRequest.model_validate_json(await request.body())
         except ValidationError as invalid:
             return self._invalid(invalid)
-        served = self.served.get(body.completion_id)
+        served = await self._shown(body.completion_id)
         if served is None:
             return self._error(404, f"unknown completion id {body.completion_id!r}", "unknown")
         record = feedback_record(body, served, key.id)
@@ -383,8 +377,8 @@ class Router:
             Topic.FEEDBACK, record.model_version, record.model_dump_json().encode()
         )
         self.metrics.feedback.labels(record.model_version, record.kind).inc()
-        if record.kind in ("accept", "reject") and record.model_version in self.tallies:
-            self.tallies[record.model_version].verdict(record.kind == "accept")
+        if record.kind in ("accept", "reject") and (tally := self._tally(record.model_version)):
+            tally.verdict(record.kind == "accept")
         return JSONResponse({"id": record.id, "status": "accepted"}, status_code=202)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -394,15 +388,40 @@ class Router:
         other = fallback(self.plan.shares(), chosen)
         return [chosen] if other is None else [chosen, other]
 
+    def _tally(self, version: str) -> Tally | None:
+        """What this router counted of ``version`` since its last report (none if not served)."""
+        if version not in self.plan.versions:
+            return None
+        return self.tallies.setdefault(version, Tally())
+
     def _succeeded(self, version: str, seconds: float) -> None:
         self.metrics.latency.labels(version).observe(seconds)
-        if version in self.tallies:
-            self.tallies[version].served(seconds * 1000)
+        if tally := self._tally(version):
+            tally.served(seconds * 1000)
 
     def _failed(self, version: str) -> None:
         self.metrics.errors.labels(version).inc()
-        if version in self.tallies:
-            self.tallies[version].failed()
+        if tally := self._tally(version):
+            tally.failed()
+
+    def _remember(self, completion_id: str, shown: Shown) -> None:
+        """Keep what was shown for the feedback on it (with the keeper too, for feedback that
+        reaches another router)."""
+        self.served[completion_id] = shown
+        if self.shares_feedback:
+            self.shown.append((completion_id, shown))
+
+    async def _shown(self, completion_id: str) -> Shown | None:
+        """What was shown as ``completion_id``, by this router or (several) by another; another
+        router's completion may be one report away from the keeper."""
+        if (shown := self.served.get(completion_id)) is not None or not self.shares_feedback:
+            return shown
+        for wait in (0.0, 2 * SYNC_S):
+            await asyncio.sleep(wait)
+            found: Shown | None = await self.keeper.find_shown.remote(completion_id)
+            if found is not None:
+                return found
+        return None
 
     async def _complete(self, version: str, requests: list[Request]) -> list[Completion]:
         """Each request's completion: greedy ones from the cache where asked before."""

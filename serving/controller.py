@@ -61,6 +61,14 @@ class Tally:
         self.judged += 1
         self.accepted += accepted
 
+    def add(self, other: "Tally") -> None:
+        """Count ``other``'s figures too (another router's, for the same rollout)."""
+        self.requests += other.requests
+        self.errors += other.errors
+        self.accepted += other.accepted
+        self.judged += other.judged
+        self.latencies_ms.extend(other.latencies_ms)
+
     def live(self) -> Live:
         return Live(self.requests, self.errors, self.accepted, self.judged, p95(self.latencies_ms))
 

@@ -25,6 +25,7 @@ from ray.serve import Application
 from common.settings import ServingSettings, Settings
 from serving.app import APP_NAME, ModelServer, Router, ServedVersion, model_app
 from serving.controller import Plan
+from serving.keeper import RolloutKeeper
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,14 @@ def model_application(settings: Settings, served: ServedVersion) -> Application:
 
 
 def router_application(settings: Settings, plan: Plan) -> Application:
-    """The router serving ``plan`` (run it as :data:`ROUTER_APP` on :data:`ROUTE_PREFIX`)."""
+    """The routers serving ``plan``, with their rollout keeper (run it as :data:`ROUTER_APP` on
+    :data:`ROUTE_PREFIX`)."""
+    keeper: Any = RolloutKeeper
     deployment: Any = Router
     app: Application = deployment.options(
-        max_ongoing_requests=2 * settings.serving.max_in_flight
-    ).bind(settings, plan)
+        num_replicas=settings.serving.routers,
+        max_ongoing_requests=2 * settings.serving.max_in_flight,
+    ).bind(settings, plan, keeper.bind(settings, plan))
     return app
 
 
