@@ -14,8 +14,8 @@ same quantization choice (``CODEMILL_SERVING_QUANTIZE``: off by default, else in
 bfloat16 on a GPU), and it generates one request at a time, as a single-worker server does. On a
 GPU machine the served replica takes the GPU (``CODEMILL_SERVING_GPUS_PER_REPLICA=1`` unless set).
 The servers run one after the other, never together. Other serving settings come from the
-environment as ``codemill up`` reads them (``CODEMILL_SERVING_MAX_BATCH_SIZE=32``, ...); the rate
-limit is off.
+environment as ``codemill up`` reads them (``CODEMILL_SERVING_MAX_BATCH_SIZE=32``,
+``CODEMILL_SERVING_ROUTERS=4``, ...); the rate limit is off.
 ``--quick`` for a CI smoke run; the last line is JSON.
 """
 
@@ -279,8 +279,8 @@ def peak_rss_mb(process: psutil.Process) -> float | None:
 
 def serving_rss_mb() -> dict[str, float | None]:
     """Peak memory of this run's Serve processes (children of this driver's Ray)."""
-    roles = {"model_replica": "ServeReplica:codemill-model", "router": "ServeReplica:codemill:"}
-    roles["http_proxy"] = "ProxyActor"
+    roles = {"model_replica": "ServeReplica:codemill-model", "router": "codemill:Router"}
+    roles |= {"rollout_keeper": "codemill:RolloutKeeper", "http_proxy": "ProxyActor"}
     found: dict[str, float | None] = {}
     for child in psutil.Process().children(recursive=True):
         try:
@@ -331,6 +331,7 @@ def one_base(base_path: str, args: argparse.Namespace, levels: list[int]) -> dic
     }
     serving = settings.serving
     kept = (
+        "routers",
         "engine",
         "quantize",
         "max_batch_size",

@@ -3,9 +3,9 @@
 What is served comes from the registry: the live version (or, before any, the base model as
 version ``base``) and a canary if one was rolling out. :func:`deploy` starts the new version's
 application, checks it answers, hands the router its new :class:`~serving.controller.Plan` and
-records the status in the registry; from there the router's controller promotes it or rolls it
-back on the live figures. :func:`watch_blessed` makes serving roll a newly blessed version out as
-a canary by itself, with no restart.
+records the status in the registry; from there the rollout keeper's controller promotes it or
+rolls it back on the live figures. :func:`watch_blessed` makes serving roll a newly blessed
+version out as a canary by itself, with no restart.
 """
 
 import logging
