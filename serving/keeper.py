@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from cachetools import LRUCache
-from prometheus_client import CollectorRegistry, Metric, generate_latest
+from prometheus_client import Metric
 from ray import serve
 
 from common.settings import Settings
@@ -26,7 +26,7 @@ from serving.app import model_app
 from serving.controller import Plan, Step, Tally, advance
 from serving.feedback import Shown
 from serving.metrics import ApiMetrics
-from serving.sharing import Report, add_tallies, merged_families
+from serving.sharing import Report, add_tallies, merged_exposition
 
 log = logging.getLogger("ray.serve")  # the replica logs Serve keeps
 
@@ -48,17 +48,6 @@ def _record(settings: Settings, step: Step, before: Plan) -> None:
         registry.set_status(candidate, "rolled_back", f"{before.strategy} rolled back: {reason}")
 
 
-class _Merged:
-    """A Prometheus collector of the routers' last samples and the keeper's own, summed."""
-
-    def __init__(self, keeper: "RolloutKeeper") -> None:
-        self.keeper = keeper
-
-    def collect(self) -> list[Metric]:
-        own = list(self.keeper.metrics.registry.collect())
-        return merged_families([*self.keeper.router_metrics.values(), own])
-
-
 @serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
 class RolloutKeeper:
     def __init__(self, settings: Settings, plan: Plan) -> None:
@@ -70,8 +59,6 @@ class RolloutKeeper:
         self.shown: LRUCache[str, Shown] = LRUCache(maxsize=settings.serving.remembered_completions)
         self.metrics = ApiMetrics()  # the keeper's own: rollout transitions
         self.router_metrics: dict[str, list[Metric]] = {}  # each router's last samples
-        self.exposition = CollectorRegistry(auto_describe=False)
-        self.exposition.register(_Merged(self))
         self.controller: asyncio.Task[None] | None = None
 
     async def sync(self, report: Report) -> tuple[Plan, int]:
@@ -116,7 +103,8 @@ class RolloutKeeper:
 
     async def exposition_text(self) -> bytes:
         """Prometheus text: every router's metrics summed, with the rollout transitions."""
-        return generate_latest(self.exposition)
+        own = list(self.metrics.registry.collect())
+        return merged_exposition([*self.router_metrics.values(), own])
 
     def _ensure_controller(self) -> None:
         if self.controller is None or self.controller.done():

@@ -5,13 +5,14 @@ Each router replica counts on its own and, every :data:`SYNC_S`, sends the keepe
 knew), the completions it showed (when there are several routers, so that feedback sent to
 another one finds them) and its Prometheus samples. The keeper answers with the plan. The keeper
 sums the tallies for its controller (:func:`add_tallies`) and the routers' samples for
-``/metrics`` (:func:`merged_families`).
+``/metrics`` (:func:`merged_exposition`).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from prometheus_client import Metric
+from prometheus_client import CollectorRegistry, Metric, generate_latest
+from prometheus_client.registry import Collector
 
 from serving.controller import Tally
 from serving.feedback import Shown
@@ -59,3 +60,18 @@ def merged_families(sources: Iterable[Iterable[Metric]]) -> list[Metric]:
         for (sample_name, labels), value in totals[name].items():
             family.add_sample(sample_name, dict(labels), value)
     return list(families.values())
+
+
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> list[Metric]:
+        return self.families
+
+
+def merged_exposition(sources: Iterable[Iterable[Metric]]) -> bytes:
+    """Prometheus text of :func:`merged_families`."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(merged_families(sources)))
+    return generate_latest(registry)

@@ -4,8 +4,9 @@ Broker and lake come from the same settings as production: set CODEMILL_KAFKA_BO
 the suite against a real cluster (topics must be dedicated to the test run).
 """
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,27 @@ def serving_settings(home: Path, api_keys: str) -> Settings:
         update={"port": free_port(), "rate_limit": 0, "cpus_per_replica": 0.5}
     )
     return make_settings(home).model_copy(update={"api_keys": api_keys, "serving": serving})
+
+
+@contextlib.contextmanager
+def serving_base(settings: Settings, base: Path) -> Iterator[Settings]:
+    """The broker and lake of ``settings`` (no Faust worker) and the API serving ``base`` as
+    version ``base``; yields the live settings, and stops Serve and Ray after."""
+    import ray
+    from ray import serve
+
+    from infra.stack import local_stack
+    from serving.app import ServedVersion
+    from serving.controller import Plan
+    from serving.deploy import start
+
+    with local_stack(settings, worker=False) as stack:
+        try:
+            start(stack.settings, Plan("base"), [ServedVersion("base", str(base))])
+            yield stack.settings
+        finally:
+            serve.shutdown()
+            ray.shutdown()
 
 
 def eventually(check: Callable[[], bool], timeout: float = 60.0, every: float = 0.2) -> None:

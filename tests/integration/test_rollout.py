@@ -14,17 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import ray
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from ray import serve
 
 from common.names import Topic
 from common.settings import Settings
-from infra.stack import local_stack
-from serving.app import ServedVersion, model_app
+from serving.app import model_app
 from serving.controller import Plan
-from serving.deploy import current_plan, deploy, rollout_state, start, watch_blessed
-from tests.integration.conftest import eventually, serving_settings
+from serving.deploy import current_plan, deploy, rollout_state, watch_blessed
+from tests.integration.conftest import eventually, serving_base, serving_settings
 from tests.support.adapters import blessed, fine_tune
 from tests.support.http import json_call
 from training.registry import ModelEvent, Registry, kafka_publisher
@@ -52,16 +50,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     settings = settings.model_copy(
         update={"rollout": settings.rollout.model_copy(update={"interval_s": 0.5})}
     )
-    port = settings.serving.port
-    with local_stack(settings, worker=False) as stack:
-        live = stack.settings
+    with serving_base(settings, base) as live:
         registry = Registry(live, publisher=kafka_publisher(live))
-        try:
-            start(live, Plan("base"), [ServedVersion("base", str(base))])
-            yield Site(f"http://127.0.0.1:{port}", live, registry, base, home / "adapters")
-        finally:
-            serve.shutdown()
-            ray.shutdown()
+        api = f"http://127.0.0.1:{settings.serving.port}"
+        yield Site(api, live, registry, base, home / "adapters")
 
 
 def traffic(

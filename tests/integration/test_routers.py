@@ -11,16 +11,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-import ray
 from prometheus_client.parser import text_string_to_metric_families
 from ray import serve
 
-from infra.stack import local_stack
 from serving.app import APP_NAME, ServedVersion
-from serving.controller import Plan, rollout_plan
-from serving.deploy import rollout_state, run_model, start
+from serving.controller import rollout_plan
+from serving.deploy import rollout_state, run_model
 from serving.sharing import SYNC_S
-from tests.integration.conftest import eventually, serving_settings
+from tests.integration.conftest import eventually, serving_base, serving_settings
 from tests.support.http import json_call
 from training.tiny import train_tiny
 
@@ -41,14 +39,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "rollout": settings.rollout.model_copy(update={"min_requests_per_step": 10_000}),
         }
     )
-    with local_stack(settings, worker=False) as stack:
-        try:
-            start(stack.settings, Plan("base"), [ServedVersion("base", str(base))])
-            run_model(stack.settings, ServedVersion("copy", str(base)))
-            yield f"http://127.0.0.1:{settings.serving.port}"
-        finally:
-            serve.shutdown()
-            ray.shutdown()
+    with serving_base(settings, base) as live:
+        run_model(live, ServedVersion("copy", str(base)))
+        yield f"http://127.0.0.1:{settings.serving.port}"
 
 
 def complete(api: str, users: int) -> list[dict[str, Any]]:

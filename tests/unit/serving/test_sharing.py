@@ -1,12 +1,11 @@
 """What routers share through the keeper: tallies added up, metrics summed into one exposition."""
 
-from prometheus_client import CollectorRegistry, Metric, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.settings import RolloutSettings
 from serving.controller import Plan, Tally, advance
 from serving.metrics import ApiMetrics
-from serving.sharing import add_tallies, merged_families
+from serving.sharing import add_tallies, merged_exposition
 
 
 def _tally(served: int, failed: int = 0) -> Tally:
@@ -50,14 +49,6 @@ def _families(text: bytes) -> dict[str, dict[tuple[str, tuple[tuple[str, str], .
     return found
 
 
-class _Collector:
-    def __init__(self, families: list[Metric]) -> None:
-        self.families = families
-
-    def collect(self) -> list[Metric]:
-        return self.families
-
-
 def test_the_routers_metrics_are_summed_into_one_exposition() -> None:
     routers = [ApiMetrics(), ApiMetrics()]
     for metrics, count in zip(routers, (3, 4), strict=True):
@@ -69,10 +60,8 @@ def test_the_routers_metrics_are_summed_into_one_exposition() -> None:
     keeper = ApiMetrics()
     keeper.rollouts.labels("0.1.0", "rolled_back").inc()
 
-    registry = CollectorRegistry(auto_describe=False)
     sources = [list(m.registry.collect()) for m in (*routers, keeper)]
-    registry.register(_Collector(merged_families(sources)))
-    found = _families(generate_latest(registry))
+    found = _families(merged_exposition(sources))
 
     assert (
         found["codemill_completions"][("codemill_completions_total", (("version", "base"),))] == 7
