@@ -1,8 +1,10 @@
 """The closed loop as a Faust app (``codemill loop``, started by ``codemill up``).
 
-- every ``drift.interval_s`` a timer checks drift (:func:`training.monitor.check`); a check that
-  found drift sends a :class:`~common.events.DriftAlert` to ``codemill.drift.alerts`` and to the
-  webhook, at most once per version, kinds and cooldown;
+- every ``drift.interval_s`` a timer checks drift (:func:`training.monitor.check`), except while
+  a training run is in progress (the run comes first: the controller waits for it, and its
+  evaluation runs in this process); a check that found drift sends a
+  :class:`~common.events.DriftAlert` to ``codemill.drift.alerts`` and to the webhook, at most
+  once per version, kinds and cooldown;
 - an agent consumes ``codemill.drift.alerts`` (from this monitor, ``codemill drift`` or any
   other producer) into the :class:`~training.retrain.RetrainController`;
 - a second timer asks the controller, and when it says so runs the incremental fine-tune
@@ -60,6 +62,8 @@ class Loop:
         self.last_check: dict[str, Any] = {}
 
     async def check_drift(self) -> None:
+        if self.training:  # the controller waits for the run, whose evaluation shares this
+            return  # process: a check would only slow it; the next tick after it checks
         live = await asyncio.to_thread(self.registry.live)
         result = await asyncio.to_thread(check, self.settings, live)
         report = result.report

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -179,11 +180,9 @@ def save_runs(
     runs = [j for j in judged if j.snapshot is not None]
     if not runs:
         return []
-    from evidently.ui.workspace import Workspace
-
     folder = settings.home / "drift" / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    workspace = Workspace.create(str(settings.home / "evidently"))
+    workspace = open_workspace(str(settings.home / "evidently"))
     name = f"codemill model {version}"
     project = next(iter(workspace.search_project(name)), None)
     if project is None:
@@ -203,6 +202,16 @@ def save_runs(
         ref = workspace.add_run(project.id, j.snapshot)
         saved.append((html, str(ref.id)))
     return saved
+
+
+@cache
+def open_workspace(path: str) -> Any:
+    """The Evidently workspace at ``path``, opened once a process: opening one reads every run
+    it holds (seconds after a day of checks, and more every check), while its projects and runs
+    are read from and written to disk on each call, so an open one never goes stale."""
+    from evidently.ui.workspace import Workspace
+
+    return Workspace.create(path)
 
 
 def add_panels(project: Any) -> None:
