@@ -14,7 +14,6 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from training.alerts import alert_of
 from training.drift import Judged, judge_data, judge_performance, judge_predictions, split_feedback
 from training.drift_features import EXAMPLE_COLUMNS, FEEDBACK_COLUMNS
 from training.snapshot import open_at
+from training.workspace import add_panels, open_workspace
 
 BASE = "base"
 
@@ -202,30 +202,3 @@ def save_runs(
         ref = workspace.add_run(project.id, j.snapshot)
         saved.append((html, str(ref.id)))
     return saved
-
-
-@cache
-def open_workspace(path: str) -> Any:
-    """The Evidently workspace at ``path``, opened once a process: opening one reads every run
-    it holds (seconds after a day of checks, and more every check), while its projects and runs
-    are read from and written to disk on each call, so an open one never goes stale."""
-    from evidently.ui.workspace import Workspace
-
-    return Workspace.create(path)
-
-
-def add_panels(project: Any) -> None:
-    """The project's dashboard: each kind's share of drifted features over the checks."""
-    from evidently.sdk.models import PanelMetric
-    from evidently.sdk.panels import line_plot_panel
-
-    for kind in ("data", "prediction"):
-        share = PanelMetric(
-            legend=f"{kind}: share of drifted features",
-            tags=[kind],
-            metric="DriftedColumnsCount",
-            metric_labels={"value_type": "share"},
-        )
-        project.dashboard.add_panel(
-            line_plot_panel(title=f"{kind.capitalize()} drift", values=[share], size="half")
-        )

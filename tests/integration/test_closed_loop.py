@@ -141,11 +141,8 @@ def _run(up: Up, tmp_path: Path) -> None:
 
     projects: list[Any] = []
 
-    def has_runs() -> bool:
-        try:  # the loop checks every 4 s: a run may be half written as Evidently reads it
-            workspace = Workspace(str(up.home / "evidently"))
-        except json.JSONDecodeError:
-            return False
+    def has_runs() -> bool:  # read while the loop writes runs: each is written whole
+        workspace = Workspace(str(up.home / "evidently"))
         projects[:] = workspace.search_project("codemill model 0.1.0")
         return bool(projects and workspace.list_runs(projects[0].id))
 

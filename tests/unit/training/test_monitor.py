@@ -11,7 +11,7 @@ from common.rows import CompletionExample, DriftReport, ModelRecord
 from common.schema import from_arrow
 from common.settings import Settings
 from tests.unit.training.test_drift import START, rows
-from training.monitor import check, open_workspace, read_windows
+from training.monitor import check, read_windows
 
 
 def examples(language: str, count: int, seed: int, later: int = 0) -> list[dict[str, Any]]:
@@ -77,6 +77,7 @@ def test_a_check_compares_what_came_since_the_live_versions_data(tmp_path: Path)
     workspace = Workspace(str(tmp_path / "evidently"))
     (project,) = workspace.search_project("codemill model 0.1.0")
     assert len(workspace.list_runs(project.id)) == 2
+    assert not list((tmp_path / "evidently").rglob("*.partial"))
 
 
 def test_before_any_fine_tuned_version_there_is_nothing_to_compare(tmp_path: Path) -> None:
@@ -86,14 +87,3 @@ def test_before_any_fine_tuned_version_there_is_nothing_to_compare(tmp_path: Pat
     assert result.report.model_version == "base" and result.alert is None
     assert result.report.current_rows == 60  # what a first run would learn from
     assert "nothing to compare yet" in result.report.verdict
-
-
-def test_the_workspace_is_opened_once_and_sees_what_others_write(tmp_path: Path) -> None:
-    from evidently.ui.workspace import Workspace
-
-    path = str(tmp_path / "evidently")
-    held = open_workspace(path)
-    assert open_workspace(path) is held  # opening reads every run: once a process
-    other = Workspace(path)  # `codemill drift` in another process, say
-    made = other.create_project("codemill model 0.3.0")
-    assert [p.id for p in held.search_project("codemill model 0.3.0")] == [made.id]
