@@ -6,11 +6,13 @@ Kafka offsets) in the same atomic commit as the rows, and skip anything at or be
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import TableNotFoundError
+from pyarrow import fs
 from pydantic import BaseModel
 
 from common.schema import arrow_schema, to_arrow
@@ -62,14 +64,25 @@ def scan(
 ) -> pa.Table:
     """Read a table (projected and filtered) into Arrow.
 
-    Single-threaded on purpose: Arrow's scanner threads calling back into delta-rs's filesystem
-    abort the interpreter at exit ("terminate called without an active exception") about half the
-    time with deltalake 1.6 and pyarrow 26.
+    Arrow's threads calling back into delta-rs's Python filesystem abort the interpreter at exit
+    ("terminate called without an active exception") in most runs with deltalake 1.5 and 1.6 and
+    pyarrow 25 and 26, even single-threaded now and then. So a table on local disk is read through
+    Arrow's own file system (no Python in its threads: no abort in any run), and one in an object
+    store through delta-rs's single-threaded.
     """
-    dataset = table.to_pyarrow_dataset()
+    local = local_path(table.table_uri)
+    filesystem = None if local is None else fs.SubTreeFileSystem(local, fs.LocalFileSystem())
+    dataset = table.to_pyarrow_dataset(filesystem=filesystem)
     return dataset.to_table(
         columns=list(columns) if columns else None, filter=filter, use_threads=False
     )
+
+
+def local_path(table_uri: str) -> str | None:
+    """The directory of a table on local disk (``file://`` or a bare path); None elsewhere."""
+    if table_uri.startswith("file://"):
+        return unquote(urlparse(table_uri).path)
+    return None if "://" in table_uri else table_uri
 
 
 def read_rows(
