@@ -65,10 +65,10 @@ def scan(
     """Read a table (projected and filtered) into Arrow.
 
     Arrow's threads calling back into delta-rs's Python filesystem abort the interpreter at exit
-    ("terminate called without an active exception") in most runs with deltalake 1.5 and 1.6 and
-    pyarrow 25 and 26, even single-threaded now and then. So a table on local disk is read through
-    Arrow's own file system (no Python in its threads: no abort in any run), and one in an object
-    store through delta-rs's single-threaded.
+    ("terminate called without an active exception") in most threaded reads with deltalake 1.5
+    and 1.6 and pyarrow 25 and 26. So a table on local disk is read through Arrow's own file
+    system (no Python in its threads), and one in an object store through delta-rs's, on one
+    thread.
     """
     local = local_path(table.table_uri)
     filesystem = None if local is None else fs.SubTreeFileSystem(local, fs.LocalFileSystem())
