@@ -314,20 +314,23 @@ def one_base(base_path: str, args: argparse.Namespace, levels: list[int]) -> dic
             memory = serving_rss_mb()
         finally:
             stop_codemill()
-    print(f"naive, {base_path}", file=sys.stderr, flush=True)
-    server, url = start_naive(base_path, settings.serving.quantize)
-    try:
-        naive = measure(url, levels, *run)
-        memory["naive_server"] = peak_rss_mb(psutil.Process(server.pid))
-    finally:
-        server.terminate()
-        server.wait(30)
+    naive: dict[str, Any] = {}
+    if args.baseline:
+        print(f"naive, {base_path}", file=sys.stderr, flush=True)
+        server, url = start_naive(base_path, settings.serving.quantize)
+        try:
+            naive = measure(url, levels, *run)
+            memory["naive_server"] = peak_rss_mb(psutil.Process(server.pid))
+        finally:
+            server.terminate()
+            server.wait(30)
     ratios = {
         clients: {
             "throughput": _ratio(codemill[clients], naive[clients], "completions_per_s"),
             "p50": _ratio(codemill[clients], naive[clients], "p50_ms"),
         }
         for clients in codemill
+        if clients in naive
     }
     serving = settings.serving
     kept = (
@@ -339,6 +342,7 @@ def one_base(base_path: str, args: argparse.Namespace, levels: list[int]) -> dic
         "replicas",
         "cpus_per_replica",
         "gpus_per_replica",
+        "cuda_graphs",
     )
     return {
         "base_path": base_path,
@@ -397,8 +401,10 @@ def print_table(figures: dict[str, Any]) -> None:
         head = f"{'clients':>7} {'server':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
         print(f"{head} {'compl/s':>8} {'errors':>6} {'x tput':>7} {'x p50':>6}")
         for clients, ours in one["codemill"].items():
-            ratio = one["codemill_vs_naive"][clients]
-            for name, row in (("codemill", ours), ("naive", one["naive"][clients])):
+            ratio = one["codemill_vs_naive"].get(clients, {"throughput": "-", "p50": "-"})
+            rows = [("codemill", ours)]
+            rows += [("naive", one["naive"][clients])] if clients in one["naive"] else []
+            for name, row in rows:
                 cells = [f"{row[k]:>8}" for k in ("p50_ms", "p95_ms", "p99_ms")]
                 line = f"{clients:>7} {name:>8} {' '.join(cells)} {row['completions_per_s']:>8}"
                 extra = f" {ratio['throughput']:>7} {ratio['p50']:>6}" if name == "codemill" else ""
@@ -420,6 +426,12 @@ def main() -> None:
         choices=("auto", "transformers", "llamacpp"),
         default="auto",
         help="CODEMILL_SERVING_ENGINE of the served model",
+    )
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the naive server too (--no-baseline: codemill alone, no ratios)",
     )
     parser.add_argument("--quick", action="store_true", help="the tiny base, 1 and 8 clients")
     parser.add_argument("--home", type=Path, default=ROOT / ".codemill")

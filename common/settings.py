@@ -166,6 +166,9 @@ class ServingSettings(Section):
     quantize: bool = Field(
         False, description="transformers engine: int8 dynamic quantization on CPUs (fast, lossy)"
     )
+    cuda_graphs: bool = Field(
+        True, description="transformers engine on GPUs: decode each token as a CUDA graph replay"
+    )
     cache_size: int = Field(
         4096, ge=0, description="greedy completions kept per router (0: no cache)"
     )

@@ -5,7 +5,9 @@ It runs any model ``transformers`` loads. Faster engines (a quantized CPU path, 
 plug in behind the same :class:`Engine` protocol. A request with a ``suffix`` asks for the middle
 between prompt and suffix, in the fill-in-the-middle format the adapters were trained on.
 Requests are completed in batches (left-padded), one batch per set of sampling parameters; every
-choice carries its confidence, the mean probability the model gave the tokens it chose.
+choice carries its confidence, the mean probability the model gave the tokens it chose. On a GPU
+a batch is decoded on a static cache with each token one CUDA graph replay
+(:mod:`serving.decode`) where the model allows it; streams and other models use ``generate``.
 """
 
 import queue
@@ -20,6 +22,7 @@ import torch
 from peft import PeftModel
 from transformers.generation.streamers import BaseStreamer
 
+from serving.decode import StaticDecoder
 from serving.requests import Choice, Completion, FinishReason, ModelError, Piece, Request, Sampling
 from training.bases import load_base
 from training.prompts import fim_prompt
@@ -30,7 +33,12 @@ class TransformersEngine:
     bfloat16."""
 
     def __init__(
-        self, model: Any, tokenizer: Any, version: str, max_prompt_tokens: int = 2048
+        self,
+        model: Any,
+        tokenizer: Any,
+        version: str,
+        max_prompt_tokens: int = 2048,
+        decoder: StaticDecoder | None = None,
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -41,6 +49,7 @@ class TransformersEngine:
         self.device = next(model.parameters()).device
         self.eos = tokenizer.eos_token_id
         self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos
+        self.decoder = decoder
 
     @classmethod
     def load(
@@ -50,9 +59,13 @@ class TransformersEngine:
         adapter: Path | None = None,
         quantize: bool = False,
         max_prompt_tokens: int = 2048,
+        cuda_graphs: bool = True,
+        max_batch_size: int = 16,
     ) -> "TransformersEngine":
         """The base at ``base`` (a folder or hub id), with ``adapter`` merged into its weights
-        (no adapter arithmetic left per token), on a GPU where there is one."""
+        (no adapter arithmetic left per token), on a GPU where there is one, decoding batches
+        with CUDA graphs there unless ``cuda_graphs`` is off or the model does not allow it
+        (the graphs of batches up to ``max_batch_size`` captured before it returns)."""
         model, tokenizer = load_base(base)
         if adapter is not None:
             model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
@@ -61,6 +74,10 @@ class TransformersEngine:
             # H200), and generation makes a new shape every token: flash attention plans none.
             torch.backends.cuda.enable_cudnn_sdp(False)
             model = model.to(device="cuda", dtype=torch.bfloat16)  # type: ignore[call-arg]
+            if cuda_graphs and StaticDecoder.supports(model):
+                decoder = StaticDecoder(model, tokenizer.eos_token_id, graphs=True)
+                decoder.warm(max_batch_size)
+                return cls(model, tokenizer, version, max_prompt_tokens, decoder)
         elif quantize:
             model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                 model, {torch.nn.Linear}, dtype=torch.qint8
@@ -153,27 +170,68 @@ class TransformersEngine:
         encoded = self._encode(prompts)
         # Greedy choices are all the same: generate one and repeat it, as OpenAI's API does.
         generated = sampling.n if sampling.temperature > 0 else 1
-        options = self._options(sampling, generated)
         started = time.perf_counter()
-        with torch.inference_mode():
-            out = self.model.generate(**encoded, **options)
-            chosen = self.model.compute_transition_scores(
-                out.sequences, out.scores, normalize_logits=True
-            )
-        if not torch.isfinite(out.scores[0]).any(dim=-1).all():
+        if self.decoder is not None:
+            new_ids, probs, finite = self._decode(encoded, sampling, generated)
+        else:
+            new_ids, probs, finite = self._generate(encoded, sampling, generated)
+        if not finite:
             raise ModelError(f"version {self.version} scored no token: its weights are not finite")
-        width = encoded["input_ids"].shape[1]
-        new_ids, log_probs = out.sequences[:, width:].tolist(), chosen.exp().tolist()
         latency_ms = (time.perf_counter() - started) * 1000
         prompt_tokens = encoded["attention_mask"].sum(1).tolist()
         completions = []
         for row, tokens in enumerate(prompt_tokens):
             choices = [
-                self._choice(new_ids[k], log_probs[k], sampling)
+                self._choice(new_ids[k], probs[k], sampling)
                 for k in range(row * generated, (row + 1) * generated)
             ] * (sampling.n // generated)
             completions.append(Completion(choices, int(tokens), latency_ms))
         return completions
+
+    def _generate(
+        self, encoded: Any, sampling: Sampling, generated: int
+    ) -> tuple[list[list[int]], list[list[float]], bool]:
+        """``generate``'s new tokens for each choice, their probabilities, and whether the
+        first scores were finite."""
+        with torch.inference_mode():
+            out = self.model.generate(**encoded, **self._options(sampling, generated))
+            chosen = self.model.compute_transition_scores(
+                out.sequences, out.scores, normalize_logits=True
+            )
+        finite = bool(torch.isfinite(out.scores[0]).any(dim=-1).all())
+        width = encoded["input_ids"].shape[1]
+        return out.sequences[:, width:].tolist(), chosen.exp().tolist(), finite
+
+    def _decode(
+        self, encoded: Any, sampling: Sampling, generated: int
+    ) -> tuple[list[list[int]], list[list[float]], bool]:
+        """The same from the static decoder, each choice cut after the token that completes a
+        stop string, where ``generate`` would have stopped."""
+        assert self.decoder is not None
+        ids, mask = (
+            encoded[name].repeat_interleave(generated, 0)
+            for name in ("input_ids", "attention_mask")
+        )
+        done = self.decoder.decode(
+            ids, mask, sampling.max_tokens, sampling.temperature, sampling.top_p
+        )
+        kept = [self._until_stop(row, sampling.stop) for row in done.ids]
+        return (
+            [r[:k] for r, k in zip(done.ids, kept, strict=True)],
+            [p[:k] for p, k in zip(done.probs, kept, strict=True)],
+            done.finite,
+        )
+
+    def _until_stop(self, ids: list[int], stops: Sequence[str]) -> int:
+        """How many of ``ids`` it takes for their text to hold one of ``stops`` (all if none)."""
+        decode = self.tokenizer.decode
+        if not stops or not any(s in decode(ids, skip_special_tokens=True) for s in stops):
+            return len(ids)
+        return next(
+            k
+            for k in range(1, len(ids) + 1)
+            if any(s in decode(ids[:k], skip_special_tokens=True) for s in stops)
+        )
 
     def _choice(self, ids: list[int], probs: list[float], sampling: Sampling) -> Choice:
         ended = self.eos in ids

@@ -45,7 +45,15 @@ def load_engine(version: str, base: str, adapter: Path | None, settings: Setting
             log.warning("llama.cpp cannot serve %s (%s): transformers serves it", version, error)
     from serving.engine import TransformersEngine
 
-    return TransformersEngine.load(base, version, adapter, quantize=settings.serving.quantize)
+    serving = settings.serving
+    return TransformersEngine.load(
+        base,
+        version,
+        adapter,
+        quantize=serving.quantize,
+        cuda_graphs=serving.cuda_graphs,
+        max_batch_size=serving.max_batch_size,
+    )
 
 
 def replica_threads(settings: Settings) -> int:

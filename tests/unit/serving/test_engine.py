@@ -10,6 +10,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
+from serving.decode import StaticDecoder
 from serving.engine import TransformersEngine
 from serving.requests import Request, Sampling
 from tests.support.models import PATTERN, fitted_to_pattern, pattern_tokenizer, small_llama
@@ -29,9 +30,16 @@ def model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
     return fitted_to_pattern(small_llama(len(tokenizer), tokenizer), tokenizer)
 
 
-@pytest.fixture(scope="module")
-def engine(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast) -> TransformersEngine:
-    return TransformersEngine(model, tokenizer, "test")
+@pytest.fixture(scope="module", params=["generate", "static cache"])
+def engine(
+    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast, request: pytest.FixtureRequest
+) -> TransformersEngine:
+    """The engine as it runs on CPUs (``generate``) and as on GPUs (the static decoder, here
+    without CUDA graphs)."""
+    if request.param == "generate":
+        return TransformersEngine(model, tokenizer, "test")
+    decoder = StaticDecoder(model, tokenizer.eos_token_id, graphs=False)
+    return TransformersEngine(model, tokenizer, "test", decoder=decoder)
 
 
 def test_greedy_completion_continues_what_it_learned(engine: TransformersEngine) -> None:
@@ -148,5 +156,7 @@ def test_on_a_gpu_the_engine_runs_bfloat16_without_cudnn_attention(
     weights = next(engine.model.parameters())
     assert weights.is_cuda and weights.dtype == torch.bfloat16
     assert not torch.backends.cuda.cudnn_sdp_enabled()
+    assert engine.decoder is not None and engine.decoder.graphs  # each token a graph replay
+    assert all(slot.graph is not None for slot in engine.decoder.slots.values())
     [done] = engine.complete([Request(START, sampling=Sampling(max_tokens=6))])
     assert done.choices[0].text.startswith(" a + b")
