@@ -10,11 +10,14 @@ host) never runs inside the graph. Without CUDA (``graphs=False``) the same step
 
 Batches are padded up to a power of two and cache lengths to a power of two from 128, so a few
 graphs serve every request; :meth:`StaticDecoder.warm` captures the common ones before the first
-request, which would otherwise wait for its capture. Any causal LM whose cache ``transformers``
+request, which would otherwise wait for its capture, and checks on a probe batch that replays
+give the eager steps' tokens. Where a capture fails or that check does not hold, the decoder
+logs why and goes on with eager steps. Any causal LM whose cache ``transformers``
 builds from plain static layers (Llama, Mistral, Qwen, SmolLM2, ...) qualifies;
 :meth:`StaticDecoder.supports` says which.
 """
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,6 +31,8 @@ from transformers.generation.logits_process import (
     TemperatureLogitsWarper,
     TopPLogitsWarper,
 )
+
+log = logging.getLogger("ray.serve")
 
 CACHE_STEP = 128  # the shortest cache; longer ones are powers of two
 EOS_CHECK_EVERY = 4  # steps between looks at whether every row ended (each look waits on the GPU)
@@ -131,6 +136,24 @@ class StaticDecoder:
         with self.lock, torch.inference_mode():
             for batch, length in shapes:
                 self._slot(batch, length)
+        if self.graphs and not self._replays_agree():
+            log.warning("CUDA graph replays differ from eager steps: decoding without graphs")
+            self._drop_graphs()
+
+    def _replays_agree(self) -> bool:
+        """Whether a probe batch decodes to the same tokens with graphs as without."""
+        generator = torch.Generator().manual_seed(0)
+        vocab = int(self.model.config.vocab_size)
+        ids = torch.randint(vocab, (2, 24), generator=generator).to(self.device)
+        mask = torch.ones_like(ids)
+        mask[1, :10] = 0  # a left-padded row too
+        eager = StaticDecoder(self.model, self.eos, graphs=False, keep=1)
+        return self.decode(ids, mask, 16).ids == eager.decode(ids, mask, 16).ids
+
+    def _drop_graphs(self) -> None:
+        self.graphs = False
+        for slot in self.slots.values():
+            slot.graph = None
 
     def _slot(self, batch: int, length: int) -> _Slot:
         """The cache for this shape, made (and its step captured) on first use."""
@@ -148,9 +171,13 @@ class StaticDecoder:
         )
         # A one-token prefill makes the cache's tensors, which the graph then holds.
         self._prefill(slot, slot.ids, torch.ones(batch, 1, dtype=torch.bool, device=self.device))
-        if self.graphs:
-            slot.graph = self._capture(slot)
         self.slots[key] = slot
+        if self.graphs:
+            try:
+                slot.graph = self._capture(slot)
+            except RuntimeError as error:  # no CUDA, or an operation a graph cannot hold
+                log.warning("decoding without CUDA graphs: capturing one failed (%s)", error)
+                self._drop_graphs()
         return slot
 
     def _capture(self, slot: _Slot) -> torch.cuda.CUDAGraph:

@@ -68,6 +68,18 @@ def test_serving_benchmark_quick(tmp_path: Path) -> None:
     assert tiny["codemill_vs_naive"]["8"]["p50"] > 0
 
 
+def test_decode_benchmark_quick(tmp_path: Path) -> None:
+    figures = quick_figures("decode.py", "--home", str(tmp_path))
+    for batch in ("1", "8"):
+        row = figures[batch]
+        for engine in ("generate", "decoder"):
+            assert 0 < row[engine]["p50_ms"] <= row[engine]["p95_ms"]
+            assert row[engine]["completions_per_s"] > 0
+        assert row["throughput_ratio"] > 0
+        same, total = (int(n) for n in row["same_text"].split("/"))
+        assert total == 3 * int(batch) and same >= 0.9 * total  # greedy: generate's own text
+
+
 @pytest.mark.timeout(1500)  # a whole loop: two fine-tunes and two rollouts
 def test_freshness_benchmark_quick() -> None:
     figures = quick_figures("freshness.py", "--format", "json", timeout=1500)

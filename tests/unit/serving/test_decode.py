@@ -107,6 +107,16 @@ def test_sampling_draws_from_transformers_warped_distribution() -> None:
     assert all(0 < p < 1 for row in wide.probs for p in row)
 
 
+def test_where_no_graph_can_be_captured_the_decoder_steps_eagerly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    model = llama()
+    ids, mask = left_padded([6, 3])
+    decoder = StaticDecoder(model, eos=-1, graphs=True)  # no CUDA here: capturing fails
+    assert decoder.decode(ids, mask, 8).ids == generated(model, ids, mask, 8)[0]
+    assert not decoder.graphs and "capturing one failed" in caplog.text
+
+
 def test_llamas_qualify_and_a_sliding_window_model_does_not() -> None:
     assert StaticDecoder.supports(llama())
     windowed = llama()
@@ -132,3 +142,5 @@ def test_on_a_gpu_graph_replays_give_the_eager_steps_tokens() -> None:
     assert list(graphed.slots) == [(8, CACHE_STEP), (4, CACHE_STEP)]
     assert first.ids == again.ids == eager.ids
     assert fewer.ids == eager.ids[:3]
+    graphed.warm(8)  # the warm-up's own check agrees
+    assert graphed.graphs and all(slot.graph is not None for slot in graphed.slots.values())
