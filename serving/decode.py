@@ -9,12 +9,12 @@ attention mask is built here, 4D, so the model's own mask code (which reads tens
 host) never runs inside the graph. Without CUDA (``graphs=False``) the same steps run eagerly.
 
 Batches are padded up to a power of two and cache lengths to a power of two from 128, so a few
-graphs serve every request; :meth:`StaticDecoder.warm` captures the common ones before the first
-request, which would otherwise wait for its capture, and checks on a probe batch that replays
-give the eager steps' tokens. Where a capture fails or that check does not hold, the decoder
-logs why and goes on with eager steps. Any causal LM whose cache ``transformers``
-builds from plain static layers (Llama, Mistral, Qwen, SmolLM2, ...) qualifies;
-:meth:`StaticDecoder.supports` says which.
+graphs serve every request; past a count or a byte budget the least recently used go first.
+:meth:`StaticDecoder.warm` captures the common ones before the first request, which would
+otherwise wait for its capture, and checks on a probe batch that replays give the eager steps'
+tokens. Where a capture fails or that check does not hold, the decoder logs why and goes on with
+eager steps. Any causal LM whose cache ``transformers`` builds from plain static layers (Llama,
+Mistral, Qwen, SmolLM2, ...) qualifies; :meth:`StaticDecoder.supports` says which.
 """
 
 import logging
@@ -59,17 +59,32 @@ class _Slot:
     mask: torch.Tensor  # (batch, 1, 1, length) the cache entries each row sees
     logits: torch.Tensor | None = None  # (batch, vocab) the step's output
     graph: torch.cuda.CUDAGraph | None = None
+    bytes: int = 0  # what its cache holds
+
+    def measure(self) -> None:
+        layers: list[Any] = list(self.cache.layers)  # plain static layers (supports)
+        tensors = [t for layer in layers for t in (layer.keys, layer.values)]
+        self.bytes = sum(int(t.numel()) * int(t.element_size()) for t in tensors)
 
 
 class StaticDecoder:
     """Greedy or sampled decoding of left-padded batches on ``model``'s static cache, the
-    decode step replayed as a CUDA graph where ``graphs``; at most ``keep`` caches are kept."""
+    decode step replayed as a CUDA graph where ``graphs``; at most ``keep`` caches are kept,
+    holding at most ``budget_bytes`` together (the newest is kept whatever its size)."""
 
-    def __init__(self, model: Any, eos: int, graphs: bool, keep: int = 16) -> None:
+    def __init__(
+        self,
+        model: Any,
+        eos: int,
+        graphs: bool,
+        keep: int = 16,
+        budget_bytes: int | None = None,
+    ) -> None:
         self.model = model
         self.eos = eos
         self.graphs = graphs
         self.keep = keep
+        self.budget_bytes = budget_bytes
         self.device = next(model.parameters()).device
         self.slots: OrderedDict[tuple[int, int], _Slot] = OrderedDict()
         self.lock = threading.Lock()  # one batch at a time on the shared caches
@@ -171,7 +186,11 @@ class StaticDecoder:
         )
         # A one-token prefill makes the cache's tensors, which the graph then holds.
         self._prefill(slot, slot.ids, torch.ones(batch, 1, dtype=torch.bool, device=self.device))
+        slot.measure()
         self.slots[key] = slot
+        budget = self.budget_bytes
+        while budget is not None and len(self.slots) > 1 and self.cache_bytes() > budget:
+            self.slots.popitem(last=False)
         if self.graphs:
             try:
                 slot.graph = self._capture(slot)
@@ -179,6 +198,10 @@ class StaticDecoder:
                 log.warning("decoding without CUDA graphs: capturing one failed (%s)", error)
                 self._drop_graphs()
         return slot
+
+    def cache_bytes(self) -> int:
+        """What the kept caches hold together."""
+        return sum(slot.bytes for slot in self.slots.values())
 
     def _capture(self, slot: _Slot) -> torch.cuda.CUDAGraph:
         """The decode step recorded on ``slot``'s tensors (warmed up on a side stream first,

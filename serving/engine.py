@@ -27,6 +27,8 @@ from serving.requests import Choice, Completion, FinishReason, ModelError, Piece
 from training.bases import load_base
 from training.prompts import fim_prompt
 
+CACHE_SHARE = 0.25  # of a replica's GPU memory, for the static decoder's caches
+
 
 class TransformersEngine:
     """:class:`Engine` on ``transformers``: CPU in float32 (or int8 dynamic quantization), GPU in
@@ -61,11 +63,13 @@ class TransformersEngine:
         max_prompt_tokens: int = 2048,
         cuda_graphs: bool = True,
         max_batch_size: int = 16,
+        gpu_share: float = 1.0,
     ) -> "TransformersEngine":
         """The base at ``base`` (a folder or hub id), with ``adapter`` merged into its weights
         (no adapter arithmetic left per token), on a GPU where there is one, decoding batches
         with CUDA graphs there unless ``cuda_graphs`` is off or the model does not allow it
-        (the graphs of batches up to ``max_batch_size`` captured before it returns)."""
+        (the graphs of batches up to ``max_batch_size`` captured before it returns; their caches
+        held to a quarter of the ``gpu_share`` of the GPU this replica has)."""
         model, tokenizer = load_base(base)
         if adapter is not None:
             model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
@@ -75,7 +79,9 @@ class TransformersEngine:
             torch.backends.cuda.enable_cudnn_sdp(False)
             model = model.to(device="cuda", dtype=torch.bfloat16)  # type: ignore[call-arg]
             if cuda_graphs and StaticDecoder.supports(model):
-                decoder = StaticDecoder(model, tokenizer.eos_token_id, graphs=True)
+                memory = torch.cuda.get_device_properties(model.device).total_memory
+                budget = int(CACHE_SHARE * memory * min(1.0, gpu_share))
+                decoder = StaticDecoder(model, tokenizer.eos_token_id, True, budget_bytes=budget)
                 decoder.warm(max_batch_size)
                 return cls(model, tokenizer, version, max_prompt_tokens, decoder)
         elif quantize:

@@ -53,6 +53,7 @@ def load_engine(version: str, base: str, adapter: Path | None, settings: Setting
         quantize=serving.quantize,
         cuda_graphs=serving.cuda_graphs,
         max_batch_size=serving.max_batch_size,
+        gpu_share=serving.gpus_per_replica or 1.0,
     )
 
 

@@ -107,6 +107,20 @@ def test_sampling_draws_from_transformers_warped_distribution() -> None:
     assert all(0 < p < 1 for row in wide.probs for p in row)
 
 
+def test_caches_past_the_byte_budget_go_least_recently_used_first() -> None:
+    model = llama()
+    probe = StaticDecoder(model, eos=-1, graphs=False)
+    probe.warm(1, lengths=(CACHE_STEP,))
+    one = probe.cache_bytes()  # 1 row x 128 positions
+    decoder = StaticDecoder(model, eos=-1, graphs=False, budget_bytes=6 * one)
+    decoder.warm(4, lengths=(CACHE_STEP,))  # 1 + 2 + 4 rows: 7 of the budget's 6
+    assert list(decoder.slots) == [(2, CACHE_STEP), (4, CACHE_STEP)]
+    assert decoder.cache_bytes() == 6 * one
+    ids, mask = left_padded([5] * 8)
+    decoder.decode(ids, mask, 4)  # 8 rows: over the budget alone, kept alone
+    assert list(decoder.slots) == [(8, CACHE_STEP)] and decoder.cache_bytes() == 8 * one
+
+
 def test_where_no_graph_can_be_captured_the_decoder_steps_eagerly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
